@@ -1,0 +1,83 @@
+//! The one [`RequestContext`], built by `front` after authentication and read by
+//! authorization, handlers, audit and metrics alike.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::SystemTime;
+
+use crate::{AccountId, Region, RequestId};
+
+/// What kind of identity signed the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// The account's root user.
+    Root,
+    /// An IAM user.
+    User,
+    /// A role session from STS.
+    AssumedRole,
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The account the principal belongs to.
+    pub account: AccountId,
+    /// The principal's ARN, e.g. `arn:aws:iam::123456789012:root`.
+    pub arn: String,
+    /// The unique id (`aws:userid`): the account id for root, `AIDA…` for users.
+    pub user_id: String,
+    /// The access key id that signed the request.
+    pub access_key_id: String,
+    /// Root, user or role session.
+    pub kind: PrincipalKind,
+}
+
+/// Where the request came from on the network. VPC and endpoint ids are filled
+/// in by the network layer once it exists; until then they are `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkOrigin {
+    /// The peer address of the TCP connection (`aws:SourceIp`); never a header.
+    pub peer: SocketAddr,
+    /// The local address the connection arrived on.
+    pub local: SocketAddr,
+    /// The listener's name in the configuration.
+    pub listener_id: String,
+    /// The VPC the caller stands in (`aws:SourceVpc`), if any.
+    pub vpc_id: Option<String>,
+    /// The VPC endpoint the request came through (`aws:SourceVpce`), if any.
+    pub vpce_id: Option<String>,
+}
+
+impl NetworkOrigin {
+    /// The caller's source IP.
+    pub fn source_ip(&self) -> IpAddr {
+        self.peer.ip()
+    }
+}
+
+/// The TLS session a request arrived on (feeds `aws:SecureTransport`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// Protocol version, e.g. `TLSv1.3`.
+    pub version: String,
+    /// The negotiated cipher suite.
+    pub cipher: String,
+}
+
+/// Everything known about a request once it is authenticated. Built once,
+/// passed by reference; nobody re-derives the principal or the source IP.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// Returned in `x-amzn-RequestId` and recorded in the audit trail.
+    pub request_id: RequestId,
+    /// When the request was received (from the server's clock).
+    pub received_at: SystemTime,
+    /// The authenticated caller.
+    pub principal: Principal,
+    /// The network origin.
+    pub network: NetworkOrigin,
+    /// The TLS session, `None` on plain HTTP.
+    pub tls: Option<TlsInfo>,
+    /// The region the server answers for (and the request was signed for).
+    pub region: Region,
+}

@@ -1,0 +1,2 @@
+//! rampart binary (placeholder).
+fn main() {}
