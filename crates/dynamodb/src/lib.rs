@@ -1,1 +1,8 @@
-//! DynamoDB (placeholder).
+//! DynamoDB: its data model (attribute values, numbers, key encoding), its
+//! expression language, the table catalog and every data-plane operation,
+//! written over the `storage` trait.
+//!
+//! Must not depend on HTTP crates, `front`, or any storage backend: it sees a
+//! `&RequestContext` and typed input, and writes through `rampart_storage::Engine`.
+//! INVARIANT: an item, its index entries and its change record are written in
+//! one storage batch.
