@@ -1,0 +1,404 @@
+//! The account, its root user and access keys, persisted through the storage
+//! trait with every secret access key sealed under the root key.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use rampart_core::{AccountId, IdSource, Principal, PrincipalKind, Secret};
+use rampart_storage::{Batch, Engine};
+use serde::{Deserialize, Serialize};
+
+use crate::seal::{SealError, Sealer};
+
+/// Tree holding the account record.
+const ACCOUNT_TREE: &str = "iam/account";
+/// Tree holding access keys by access key id.
+const KEY_TREE: &str = "iam/access-keys";
+/// Key of the bootstrap account within [`ACCOUNT_TREE`].
+const BOOTSTRAP: &[u8] = b"bootstrap";
+
+/// Errors of the key store.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyStoreError {
+    /// The storage engine failed.
+    #[error(transparent)]
+    Storage(#[from] rampart_storage::Error),
+    /// A sealed secret did not open: wrong root key for this data directory.
+    #[error(
+        "a stored secret does not open with the configured root key ({0}); is this the root key this data directory was created with?"
+    )]
+    Seal(#[from] SealError),
+    /// A stored record did not decode.
+    #[error("stored record is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The stored form of the bootstrap account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AccountRecord {
+    /// The 12-digit account id.
+    account_id: String,
+    /// Seconds since the epoch at creation.
+    created: u64,
+}
+
+/// The stored form of an access key. The secret is sealed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessKeyRecord {
+    /// `AKIA…`.
+    pub access_key_id: String,
+    /// The secret access key sealed with [`Sealer`], bound to the key id.
+    #[serde(with = "b64")]
+    pub sealed_secret: Vec<u8>,
+    /// The owning account.
+    pub account_id: String,
+    /// The owner's ARN.
+    pub principal_arn: String,
+    /// The owner's unique id (`aws:userid`).
+    pub user_id: String,
+    /// `root` or `user`.
+    pub principal_kind: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    /// Seconds since the epoch at creation.
+    pub created: u64,
+}
+
+mod b64 {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        STANDARD.decode(s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A usable credential: the secret (for signature verification) and its owner.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    /// The secret access key.
+    pub secret: Arc<Secret<String>>,
+    /// Who the key belongs to.
+    pub principal: Principal,
+    /// Whether the key is active.
+    pub active: bool,
+}
+
+/// What bootstrap produced.
+#[derive(Debug)]
+pub struct Bootstrap {
+    /// The account id.
+    pub account: AccountId,
+    /// A freshly generated root key pair, when one was generated (the caller
+    /// writes it to the credentials file); `None` if the keys already existed
+    /// or were supplied.
+    pub generated: Option<(String, Secret<String>)>,
+}
+
+/// Access keys with an in-memory cache of opened secrets.
+pub struct KeyStore {
+    /// Where records live.
+    engine: Arc<dyn Engine>,
+    /// Seals and opens secrets.
+    sealer: Sealer,
+    /// Nonces for sealing and fresh key material.
+    ids: Arc<dyn IdSource>,
+    /// Opened credentials by access key id.
+    cache: RwLock<HashMap<String, Credential>>,
+}
+
+impl std::fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyStore")
+    }
+}
+
+fn now_secs(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A new access key id: `AKIA` + 16 characters of AWS's alphabet.
+pub fn generate_access_key_id(ids: &dyn IdSource) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut buf = [0u8; 16];
+    ids.fill(&mut buf);
+    let mut s = String::from("AKIA");
+    for b in buf {
+        s.push(char::from(
+            ALPHABET.get(usize::from(b % 32)).copied().unwrap_or(b'A'),
+        ));
+    }
+    s
+}
+
+/// A new 40-character secret access key.
+pub fn generate_secret_key(ids: &dyn IdSource) -> Secret<String> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut buf = [0u8; 40];
+    ids.fill(&mut buf);
+    Secret::new(
+        buf.iter()
+            .map(|b| char::from(ALPHABET.get(usize::from(b % 64)).copied().unwrap_or(b'A')))
+            .collect(),
+    )
+}
+
+impl KeyStore {
+    /// A store over `engine`, sealing with `sealer`.
+    pub fn new(engine: Arc<dyn Engine>, sealer: Sealer, ids: Arc<dyn IdSource>) -> Self {
+        Self {
+            engine,
+            sealer,
+            ids,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Creates the bootstrap account and its root key on first start, or
+    /// loads them. `account_id` and `root_key` come from the environment when
+    /// set. A supplied root key is added if it is not stored yet.
+    pub async fn bootstrap(
+        &self,
+        account_id: Option<AccountId>,
+        root_key: Option<(String, Secret<String>)>,
+        now: SystemTime,
+    ) -> Result<Bootstrap, KeyStoreError> {
+        let account = match self.engine.get(ACCOUNT_TREE, BOOTSTRAP).await? {
+            Some(v) => {
+                let rec: AccountRecord = serde_json::from_slice(&v.value)
+                    .map_err(|e| KeyStoreError::Corrupt(e.to_string()))?;
+                let stored = AccountId::parse(&rec.account_id)
+                    .map_err(|e| KeyStoreError::Corrupt(e.to_string()))?;
+                if let Some(wanted) = &account_id {
+                    if wanted != &stored {
+                        tracing::warn!(stored = %stored, requested = %wanted, "RAMPART_ACCOUNT_ID differs from the account this data directory was created with; keeping the stored one");
+                    }
+                }
+                stored
+            }
+            None => {
+                let account = account_id.unwrap_or_else(|| AccountId::generate(&*self.ids));
+                let rec = AccountRecord {
+                    account_id: account.to_string(),
+                    created: now_secs(now),
+                };
+                let mut b = Batch::new();
+                b.expect(ACCOUNT_TREE, BOOTSTRAP.to_vec(), None).put(
+                    ACCOUNT_TREE,
+                    BOOTSTRAP.to_vec(),
+                    serde_json::to_vec(&rec).map_err(|e| KeyStoreError::Corrupt(e.to_string()))?,
+                );
+                self.engine.commit(b).await?;
+                account
+            }
+        };
+        let root = Principal {
+            account: account.clone(),
+            arn: format!("arn:aws:iam::{account}:root"),
+            user_id: account.to_string(),
+            access_key_id: String::new(),
+            kind: PrincipalKind::Root,
+        };
+        let generated = match root_key {
+            Some((id, secret)) => {
+                if self.lookup(&id).await?.is_none() {
+                    self.store_key(&id, &secret, &root, now).await?;
+                }
+                None
+            }
+            None => {
+                if self.has_root_key(&account).await? {
+                    None
+                } else {
+                    let id = generate_access_key_id(&*self.ids);
+                    let secret = generate_secret_key(&*self.ids);
+                    self.store_key(&id, &secret, &root, now).await?;
+                    Some((id, secret))
+                }
+            }
+        };
+        Ok(Bootstrap { account, generated })
+    }
+
+    async fn has_root_key(&self, account: &AccountId) -> Result<bool, KeyStoreError> {
+        let rows = self
+            .engine
+            .scan(
+                KEY_TREE,
+                rampart_storage::KeyRange::all(),
+                rampart_storage::Direction::Forward,
+                usize::MAX,
+            )
+            .await?;
+        for (_, v) in rows {
+            let rec: AccessKeyRecord = serde_json::from_slice(&v.value)
+                .map_err(|e| KeyStoreError::Corrupt(e.to_string()))?;
+            if rec.principal_kind == "root" && rec.account_id == account.as_str() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    async fn store_key(
+        &self,
+        id: &str,
+        secret: &Secret<String>,
+        owner: &Principal,
+        now: SystemTime,
+    ) -> Result<(), KeyStoreError> {
+        let sealed = self
+            .sealer
+            .seal(secret.expose().as_bytes(), id.as_bytes(), &*self.ids)?;
+        let rec = AccessKeyRecord {
+            access_key_id: id.to_owned(),
+            sealed_secret: sealed,
+            account_id: owner.account.to_string(),
+            principal_arn: owner.arn.clone(),
+            user_id: owner.user_id.clone(),
+            principal_kind: match owner.kind {
+                PrincipalKind::Root => "root".into(),
+                PrincipalKind::User => "user".into(),
+                PrincipalKind::AssumedRole => "assumed-role".into(),
+            },
+            status: "Active".into(),
+            created: now_secs(now),
+        };
+        let mut b = Batch::new();
+        b.expect(KEY_TREE, id.as_bytes().to_vec(), None).put(
+            KEY_TREE,
+            id.as_bytes().to_vec(),
+            serde_json::to_vec(&rec).map_err(|e| KeyStoreError::Corrupt(e.to_string()))?,
+        );
+        self.engine.commit(b).await?;
+        Ok(())
+    }
+
+    /// The credential for `access_key_id`, if the key exists.
+    pub async fn lookup(&self, access_key_id: &str) -> Result<Option<Credential>, KeyStoreError> {
+        if let Some(c) = self
+            .cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(access_key_id).cloned())
+        {
+            return Ok(Some(c));
+        }
+        let Some(v) = self.engine.get(KEY_TREE, access_key_id.as_bytes()).await? else {
+            return Ok(None);
+        };
+        let rec: AccessKeyRecord =
+            serde_json::from_slice(&v.value).map_err(|e| KeyStoreError::Corrupt(e.to_string()))?;
+        let plain = self
+            .sealer
+            .open(&rec.sealed_secret, rec.access_key_id.as_bytes())?;
+        let secret = String::from_utf8(plain.expose().clone())
+            .map_err(|_| KeyStoreError::Corrupt("secret is not UTF-8".into()))?;
+        let account =
+            AccountId::parse(&rec.account_id).map_err(|e| KeyStoreError::Corrupt(e.to_string()))?;
+        let cred = Credential {
+            secret: Arc::new(Secret::new(secret)),
+            principal: Principal {
+                account,
+                arn: rec.principal_arn,
+                user_id: rec.user_id,
+                access_key_id: rec.access_key_id.clone(),
+                kind: match rec.principal_kind.as_str() {
+                    "root" => PrincipalKind::Root,
+                    "assumed-role" => PrincipalKind::AssumedRole,
+                    _ => PrincipalKind::User,
+                },
+            },
+            active: rec.status == "Active",
+        };
+        if let Ok(mut c) = self.cache.write() {
+            c.insert(rec.access_key_id, cred.clone());
+        }
+        Ok(Some(cred))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rampart_core::SeededIds;
+    use rampart_storage::{Direction, KeyRange, MemoryEngine};
+
+    fn store(engine: Arc<dyn Engine>, key: u8) -> KeyStore {
+        KeyStore::new(
+            engine,
+            Sealer::new(&Secret::new([key; 32])),
+            Arc::new(SeededIds::new(9)),
+        )
+    }
+
+    #[tokio::test]
+    async fn bootstrap_generates_root_key_once_and_never_stores_it_in_plain_text() {
+        let engine: Arc<dyn Engine> = Arc::new(MemoryEngine::new());
+        let s = store(engine.clone(), 1);
+        let b = s
+            .bootstrap(None, None, SystemTime::UNIX_EPOCH)
+            .await
+            .unwrap();
+        let (id, secret) = b.generated.unwrap();
+        assert!(id.starts_with("AKIA") && id.len() == 20);
+        let cred = s.lookup(&id).await.unwrap().unwrap();
+        assert_eq!(cred.secret.expose(), secret.expose());
+        assert_eq!(
+            cred.principal.arn,
+            format!("arn:aws:iam::{}:root", b.account)
+        );
+        for tree in [KEY_TREE, ACCOUNT_TREE] {
+            for (_, v) in engine
+                .scan(tree, KeyRange::all(), Direction::Forward, 100)
+                .await
+                .unwrap()
+            {
+                let hay = String::from_utf8_lossy(&v.value);
+                assert!(!hay.contains(secret.expose().as_str()));
+            }
+        }
+        // Second start: same account, nothing generated.
+        let again = store(engine.clone(), 1)
+            .bootstrap(None, None, SystemTime::UNIX_EPOCH)
+            .await
+            .unwrap();
+        assert_eq!(again.account, b.account);
+        assert!(again.generated.is_none());
+        // With the wrong root key the secret does not open.
+        assert!(matches!(
+            store(engine, 2).lookup(&id).await,
+            Err(KeyStoreError::Seal(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn supplied_root_credentials_and_account_are_used() {
+        let engine: Arc<dyn Engine> = Arc::new(MemoryEngine::new());
+        let s = store(engine, 1);
+        let acct = AccountId::parse("111122223333").unwrap();
+        let b = s
+            .bootstrap(
+                Some(acct.clone()),
+                Some(("testing".into(), Secret::new("secret".into()))),
+                SystemTime::UNIX_EPOCH,
+            )
+            .await
+            .unwrap();
+        assert_eq!(b.account, acct);
+        assert!(b.generated.is_none());
+        let cred = s.lookup("testing").await.unwrap().unwrap();
+        assert_eq!(cred.secret.expose(), "secret");
+        assert_eq!(cred.principal.kind, PrincipalKind::Root);
+        assert!(s.lookup("unknown").await.unwrap().is_none());
+    }
+}
