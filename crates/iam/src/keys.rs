@@ -179,9 +179,7 @@ impl KeyStore {
                 let stored = AccountId::parse(&rec.account_id)
                     .map_err(|e| KeyStoreError::Corrupt(e.to_string()))?;
                 if let Some(wanted) = account_id.as_ref().filter(|w| *w != &stored) {
-                    {
-                        tracing::warn!(stored = %stored, requested = %wanted, "RAMPART_ACCOUNT_ID differs from the account this data directory was created with; keeping the stored one");
-                    }
+                    tracing::warn!(stored = %stored, requested = %wanted, "RAMPART_ACCOUNT_ID differs from the account this data directory was created with; keeping the stored one");
                 }
                 stored
             }
