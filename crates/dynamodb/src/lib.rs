@@ -6,3 +6,6 @@
 //! `&RequestContext` and typed input, and writes through `rampart_storage::Engine`.
 //! INVARIANT: an item, its index entries and its change record are written in
 //! one storage batch.
+
+pub mod number;
+pub mod value;
