@@ -1,0 +1,174 @@
+//! The one place that opens SQLite connections, creates the schema, and
+//! turns SQLite errors into [`rampart_storage::Error`].
+//!
+//! Encryption at rest plugs in here: a build against SQLCipher or SQLite3
+//! Multiple Ciphers applies `PRAGMA key` as the first statement after
+//! [`open_connection`] opens the file, before any other pragma reads a page.
+//! Nothing else in the crate opens a connection.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rampart_storage::{CommitSeq, Error};
+use rusqlite::{Connection, OpenFlags, ffi};
+
+use crate::Options;
+
+/// The schema version this build reads and writes (`PRAGMA user_version`).
+pub(crate) const SCHEMA_VERSION: i64 = 1;
+
+/// The name of the database file inside the engine's directory.
+pub(crate) const DB_FILE: &str = "rampart.db";
+
+/// How long a connection waits for a lock held by another connection (for
+/// example a second process that opened the same directory) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Prepared statements kept per connection: every scan shape (3 × 3 bounds ×
+/// 2 directions) plus the point statements fit.
+const STATEMENT_CACHE: usize = 48;
+
+/// What a connection is for; decides its pragmas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The single connection that writes (owned by the writer thread).
+    Writer,
+    /// A pooled connection that only reads.
+    Reader,
+}
+
+/// Opens a connection to `path` with the pragmas its role needs.
+pub(crate) fn open_connection(
+    path: &Path,
+    role: Role,
+    options: &Options,
+) -> Result<Connection, Error> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| sql_error("open", e))?;
+    // ENCRYPTION: `conn.pragma_update(None, "key", …)` goes here, before the
+    // first statement that reads a page.
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| sql_error("busy_timeout", e))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // A negative cache_size is in KiB.
+    let cache = -i64::from(options.cache_kib.max(64));
+    conn.pragma_update(None, "cache_size", cache)
+        .map_err(|e| sql_error("cache_size", e))?;
+    match role {
+        Role::Writer => {
+            // WAL: readers keep their snapshot while the writer commits.
+            let mode: String = conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+                .map_err(|e| sql_error("journal_mode", e))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(Error::Io(format!(
+                    "sqlite refused WAL mode (journal_mode is {mode})"
+                )));
+            }
+            // INVARIANT: FULL syncs the WAL at every COMMIT, so a commit that
+            // returned is on stable storage (kill -9 and power loss).
+            conn.pragma_update(None, "synchronous", "FULL")
+                .map_err(|e| sql_error("synchronous", e))?;
+        }
+        Role::Reader => {
+            conn.pragma_update(None, "query_only", true)
+                .map_err(|e| sql_error("query_only", e))?;
+        }
+    }
+    Ok(conn)
+}
+
+/// Creates the schema on a fresh file, or checks the version of an existing
+/// one. Returns the last committed sequence number.
+pub(crate) fn init_schema(conn: &Connection) -> Result<CommitSeq, Error> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| sql_error("begin", e))?;
+    let result = init_schema_in_txn(conn);
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    let ended = conn.execute_batch(end).map_err(|e| sql_error("init", e));
+    let seq = result?;
+    ended?;
+    Ok(seq)
+}
+
+fn init_schema_in_txn(conn: &Connection) -> Result<CommitSeq, Error> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(|e| sql_error("user_version", e))?;
+    match version {
+        0 => {
+            // `kv`: every tree in one B-tree ordered by (tree, key); BLOB
+            // comparison is memcmp, i.e. the unsigned bytewise order the
+            // trait requires. `meta`: one row, the last commit sequence.
+            conn.execute_batch(
+                "CREATE TABLE kv (
+                     tree TEXT NOT NULL,
+                     key BLOB NOT NULL,
+                     value BLOB NOT NULL,
+                     version INTEGER NOT NULL,
+                     PRIMARY KEY (tree, key)
+                 ) WITHOUT ROWID;
+                 CREATE TABLE meta (
+                     id INTEGER PRIMARY KEY CHECK (id = 0),
+                     seq INTEGER NOT NULL
+                 );
+                 INSERT INTO meta (id, seq) VALUES (0, 0);
+                 PRAGMA user_version = 1;",
+            )
+            .map_err(|e| sql_error("create schema", e))?;
+        }
+        SCHEMA_VERSION => {}
+        other => {
+            return Err(Error::Corrupt(format!(
+                "unknown schema version {other} (this build knows {SCHEMA_VERSION})"
+            )));
+        }
+    }
+    read_seq(conn)
+}
+
+/// Reads the last committed sequence number from `meta`.
+pub(crate) fn read_seq(conn: &Connection) -> Result<CommitSeq, Error> {
+    let mut stmt = conn
+        .prepare_cached("SELECT seq FROM meta WHERE id = 0")
+        .map_err(|e| sql_error("read seq", e))?;
+    let mut rows = stmt.query([]).map_err(|e| sql_error("read seq", e))?;
+    let Some(row) = rows.next().map_err(|e| sql_error("read seq", e))? else {
+        return Err(Error::Corrupt("the meta row is missing".into()));
+    };
+    let seq: i64 = row.get(0).map_err(|e| sql_error("read seq", e))?;
+    from_db_seq(seq)
+}
+
+/// A stored version or sequence number back to a [`CommitSeq`].
+pub(crate) fn from_db_seq(v: i64) -> Result<CommitSeq, Error> {
+    CommitSeq::try_from(v).map_err(|_| Error::Corrupt(format!("negative sequence number {v}")))
+}
+
+/// A [`CommitSeq`] as SQLite's signed 64-bit integer.
+pub(crate) fn to_db_seq(v: CommitSeq) -> Result<i64, Error> {
+    i64::try_from(v).map_err(|_| Error::Io(format!("sequence number {v} exhausted")))
+}
+
+/// Maps a SQLite error to the trait's error, naming what was being done.
+/// Damaged files and values of the wrong type are `Corrupt`; everything
+/// else (full disk, I/O failure, locks) is `Io`.
+pub(crate) fn sql_error(what: &str, e: rusqlite::Error) -> Error {
+    let corrupt = match &e {
+        rusqlite::Error::SqliteFailure(f, _) => matches!(
+            f.code,
+            ffi::ErrorCode::DatabaseCorrupt | ffi::ErrorCode::NotADatabase
+        ),
+        rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..) => true,
+        _ => false,
+    };
+    if corrupt {
+        Error::Corrupt(format!("sqlite {what}: {e}"))
+    } else {
+        Error::Io(format!("sqlite {what}: {e}"))
+    }
+}

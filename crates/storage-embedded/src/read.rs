@@ -1,0 +1,193 @@
+//! Reads: a small pool of read-only connections and the queries they run.
+//!
+//! WAL mode lets these connections read while the writer thread commits;
+//! each read transaction sees the last COMMIT that finished before it began.
+//!
+//! INVARIANT: a pooled connection is never inside a transaction; every
+//! function here ends the transaction it opened before returning, on success
+//! and on error alike (a connection whose transaction could not be ended is
+//! dropped, not pooled).
+
+use std::ops::Bound;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use rampart_storage::{Direction, Error, KeyRange, TreeName, Versioned};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, Row, ToSql, params};
+
+use crate::Options;
+use crate::conn::{Role, from_db_seq, open_connection, sql_error};
+
+/// Idle read connections. The number checked out at once is bounded by the
+/// engine's semaphore, so this never holds more than `max_readers`.
+pub(crate) struct ReadPool {
+    /// The database file, to open connections lazily.
+    path: PathBuf,
+    /// The options connections are opened with.
+    options: Options,
+    /// Idle connections, reused last-in first-out (warmest cache first).
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReadPool {
+    /// A pool with no idle connection yet.
+    pub(crate) fn new(path: PathBuf, options: Options) -> Self {
+        Self {
+            path,
+            options,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        match self.idle.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// An idle connection, or a new one.
+    pub(crate) fn checkout(&self) -> Result<Connection, Error> {
+        if let Some(conn) = self.idle().pop() {
+            return Ok(conn);
+        }
+        open_connection(&self.path, Role::Reader, &self.options)
+    }
+
+    /// Returns a connection to the pool, unless it is left inside a
+    /// transaction (then it is dropped, which rolls that back).
+    pub(crate) fn checkin(&self, conn: Connection) {
+        if conn.is_autocommit() {
+            self.idle().push(conn);
+        }
+    }
+
+    /// Drops every idle connection (on close).
+    pub(crate) fn clear(&self) {
+        self.idle().clear();
+    }
+}
+
+/// Reads one key.
+pub(crate) fn get(conn: &Connection, tree: &str, key: &[u8]) -> Result<Option<Versioned>, Error> {
+    let mut stmt = conn
+        .prepare_cached("SELECT value, version FROM kv WHERE tree = ?1 AND key = ?2")
+        .map_err(|e| sql_error("get", e))?;
+    let mut rows = stmt
+        .query(params![tree, key])
+        .map_err(|e| sql_error("get", e))?;
+    match rows.next().map_err(|e| sql_error("get", e))? {
+        Some(row) => Ok(Some(versioned(row, 0)?)),
+        None => Ok(None),
+    }
+}
+
+/// Reads several keys inside one read transaction (one snapshot).
+pub(crate) fn get_many(
+    conn: &Connection,
+    keys: &[(TreeName, Vec<u8>)],
+) -> Result<Vec<Option<Versioned>>, Error> {
+    in_read_txn(conn, || {
+        keys.iter()
+            .map(|(tree, key)| get(conn, tree, key))
+            .collect()
+    })
+}
+
+/// Reads up to `limit` entries of `range` in `dir` order. One statement
+/// reads from one snapshot.
+pub(crate) fn scan(
+    conn: &Connection,
+    tree: &str,
+    range: &KeyRange,
+    dir: Direction,
+    limit: usize,
+) -> Result<Vec<(Vec<u8>, Versioned)>, Error> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let mut sql = String::from("SELECT key, value, version FROM kv WHERE tree = ?");
+    let mut args: Vec<&dyn ToSql> = vec![&tree];
+    match &range.start {
+        Bound::Included(k) => {
+            sql.push_str(" AND key >= ?");
+            args.push(k);
+        }
+        Bound::Excluded(k) => {
+            sql.push_str(" AND key > ?");
+            args.push(k);
+        }
+        Bound::Unbounded => {}
+    }
+    match &range.end {
+        Bound::Included(k) => {
+            sql.push_str(" AND key <= ?");
+            args.push(k);
+        }
+        Bound::Excluded(k) => {
+            sql.push_str(" AND key < ?");
+            args.push(k);
+        }
+        Bound::Unbounded => {}
+    }
+    sql.push_str(match dir {
+        Direction::Forward => " ORDER BY key ASC LIMIT ?",
+        Direction::Reverse => " ORDER BY key DESC LIMIT ?",
+    });
+    let sql_limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    args.push(&sql_limit);
+
+    let mut stmt = conn
+        .prepare_cached(&sql)
+        .map_err(|e| sql_error("scan", e))?;
+    let mut rows = stmt
+        .query(args.as_slice())
+        .map_err(|e| sql_error("scan", e))?;
+    let mut out = Vec::with_capacity(limit.min(1024));
+    while let Some(row) = rows.next().map_err(|e| sql_error("scan", e))? {
+        let key = blob(row, 0)?;
+        out.push((key, versioned(row, 1)?));
+    }
+    Ok(out)
+}
+
+/// Runs `f` inside `BEGIN … COMMIT` so all its statements share a snapshot.
+fn in_read_txn<T>(conn: &Connection, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    exec(conn, "BEGIN")?;
+    let result = f();
+    // Ending a read transaction cannot lose data; if it fails the pool drops
+    // the connection (see `ReadPool::checkin`).
+    let ended = exec(conn, "COMMIT");
+    let value = result?;
+    ended?;
+    Ok(value)
+}
+
+fn exec(conn: &Connection, sql: &str) -> Result<(), Error> {
+    let mut stmt = conn.prepare_cached(sql).map_err(|e| sql_error(sql, e))?;
+    stmt.execute([]).map_err(|e| sql_error(sql, e))?;
+    Ok(())
+}
+
+/// Decodes `value, version` starting at column `at`.
+fn versioned(row: &Row<'_>, at: usize) -> Result<Versioned, Error> {
+    let value = blob(row, at)?;
+    let version: i64 = row.get(at + 1).map_err(|e| sql_error("read version", e))?;
+    Ok(Versioned {
+        value,
+        version: from_db_seq(version)?,
+    })
+}
+
+/// A BLOB column as bytes; any other type means the file was not written by
+/// this engine.
+fn blob(row: &Row<'_>, at: usize) -> Result<Vec<u8>, Error> {
+    match row.get_ref(at).map_err(|e| sql_error("read column", e))? {
+        ValueRef::Blob(b) => Ok(b.to_vec()),
+        other => Err(Error::Corrupt(format!(
+            "expected a BLOB, found {:?}",
+            other.data_type()
+        ))),
+    }
+}
