@@ -7,5 +7,6 @@
 //! INVARIANT: an item, its index entries and its change record are written in
 //! one storage batch.
 
+pub mod keys;
 pub mod number;
 pub mod value;
