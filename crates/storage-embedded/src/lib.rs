@@ -41,17 +41,22 @@ use crate::conn::{DB_FILE, Role, init_schema, open_connection};
 use crate::read::ReadPool;
 use crate::writer::{GroupLimits, Request};
 
+/// The largest `Options::max_readers` honoured.
+const MAX_READERS: usize = 1024;
+/// The largest `Options::max_group_batches` honoured.
+const MAX_GROUP_BATCHES: usize = 1 << 16;
+
 /// Tuning knobs. [`Options::default`] is what the server uses; durability
 /// is not a knob (every commit is synced).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Most read connections open at once, and so most reads running at
     /// once; further reads wait (asynchronously) for a free connection.
-    /// Zero is treated as one.
+    /// Clamped to `1..=1024`.
     pub max_readers: usize,
     /// Most batches applied in one group commit (one transaction, one sync).
     /// Bounds the latency a large queue adds to the batches at its tail.
-    /// Zero is treated as one.
+    /// Clamped to `1..=65536`.
     pub max_group_batches: usize,
     /// A group stops taking batches once their keys and values add up to
     /// this many bytes (the batch that crosses it is still included).
@@ -61,7 +66,7 @@ pub struct Options {
     /// calling task; larger ones move to `tokio::task::spawn_blocking` so
     /// they do not hold a runtime worker. Measured in the ADR.
     pub inline_read_rows: usize,
-    /// SQLite page cache of each connection, in KiB.
+    /// SQLite page cache of each connection, in KiB (at least 64).
     pub cache_kib: u32,
 }
 
@@ -80,8 +85,13 @@ impl Default for Options {
 /// The durable embedded engine: one SQLite file, one writer thread doing
 /// group commit, a pool of concurrent readers.
 ///
-/// Cheap to share behind an `Arc`; dropping it stops the writer thread after
-/// the batches already queued are committed.
+/// Share it behind an `Arc`. [`Engine::close`] or dropping it stops the
+/// writer thread after the batches already queued are committed; dropping
+/// waits for that (at most one group commit), so a reopen of the same
+/// directory never races the old writer.
+///
+/// A `commit` whose future is dropped after the batch reached the writer may
+/// still be applied; callers that must know retry with a precondition.
 pub struct SqliteEngine {
     /// State shared with reads moved to the blocking pool.
     inner: Arc<Inner>,
@@ -128,9 +138,11 @@ impl SqliteEngine {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Io(format!("creating {}: {e}", dir.display())))?;
         let path = dir.join(DB_FILE);
+        // Clamped so that no option value can make a constructor below
+        // panic (tokio's semaphores and channels cap their sizes).
         let options = Options {
-            max_readers: options.max_readers.max(1),
-            max_group_batches: options.max_group_batches.max(1),
+            max_readers: options.max_readers.clamp(1, MAX_READERS),
+            max_group_batches: options.max_group_batches.clamp(1, MAX_GROUP_BATCHES),
             ..options
         };
 
@@ -147,6 +159,8 @@ impl SqliteEngine {
             max_batches: options.max_group_batches,
             max_bytes: options.max_group_bytes,
         };
+        // Room for a few groups: enough to keep the writer busy, small enough
+        // that a flood of writers waits (asynchronously) for room.
         let (tx, rx) = mpsc::channel(options.max_group_batches.saturating_mul(4));
         let thread = std::thread::Builder::new()
             .name("rampart-sqlite-writer".into())

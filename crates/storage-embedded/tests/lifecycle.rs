@@ -216,6 +216,39 @@ async fn a_batch_is_applied_in_order_including_drop_tree() {
     );
 }
 
+#[tokio::test]
+async fn extreme_options_are_clamped_not_fatal() {
+    for options in [
+        Options {
+            max_readers: 0,
+            max_group_batches: 0,
+            max_group_bytes: 0,
+            inline_read_rows: 0,
+            cache_kib: 0,
+        },
+        Options {
+            max_readers: usize::MAX,
+            max_group_batches: usize::MAX,
+            max_group_bytes: usize::MAX,
+            inline_read_rows: usize::MAX,
+            cache_kib: u32::MAX,
+        },
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let e = SqliteEngine::open(dir.path(), options).unwrap();
+        let mut b = Batch::new();
+        b.put("t", b"k".to_vec(), b"v".to_vec());
+        let s = e.commit(b).await.unwrap();
+        assert_eq!(e.get("t", b"k").await.unwrap().unwrap().version, s);
+        let rows = e
+            .scan("t", KeyRange::all(), Direction::Reverse, usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        e.close().await.unwrap();
+    }
+}
+
 #[test]
 fn a_file_that_is_not_a_database_is_refused_without_panicking() {
     let dir = tempfile::tempdir().unwrap();

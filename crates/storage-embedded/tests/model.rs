@@ -154,7 +154,7 @@ async fn run_step(e: &dyn Engine, model: &MemoryEngine, step: &Step) -> (String,
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
     fn sqlite_engine_agrees_with_the_memory_model(steps in prop::collection::vec(step(), 1..40)) {
