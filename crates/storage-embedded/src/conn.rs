@@ -24,6 +24,9 @@ pub(crate) const DB_FILE: &str = "rampart.db";
 /// example a second process that opened the same directory) before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The size (bytes) a checkpointed WAL file is truncated back to.
+const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+
 /// Prepared statements kept per connection: every scan shape (3 × 3 bounds ×
 /// 2 directions) plus the point statements fit.
 const STATEMENT_CACHE: usize = 48;
@@ -71,6 +74,9 @@ pub(crate) fn open_connection(
             // returned is on stable storage (kill -9 and power loss).
             conn.pragma_update(None, "synchronous", "FULL")
                 .map_err(|e| sql_error("synchronous", e))?;
+            // After a checkpoint, shrink a WAL that a burst made large.
+            conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
+                .map_err(|e| sql_error("journal_size_limit", e))?;
         }
         Role::Reader => {
             conn.pragma_update(None, "query_only", true)
