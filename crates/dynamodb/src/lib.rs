@@ -7,6 +7,8 @@
 //! INVARIANT: an item, its index entries and its change record are written in
 //! one storage batch.
 
+pub mod expr;
 pub mod keys;
 pub mod number;
 pub mod value;
+

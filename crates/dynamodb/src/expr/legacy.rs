@@ -1,0 +1,1 @@
+//! The legacy (pre-expression) request parameters, converted to the expression ASTs.
