@@ -1,5 +1,11 @@
 //! The conformance suite every [`Engine`](crate::Engine) must pass.
 //! Each backend's tests call [`conformance`] once with a fresh engine.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: the first violated expectation must stop the suite with its values"
+)]
 
 use std::ops::Bound;
 use std::sync::Arc;
