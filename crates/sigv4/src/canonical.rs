@@ -1,0 +1,371 @@
+//! The canonical request and the string to sign, written once for two sinks: a `String` (for
+//! tests and diagnostics) and a SHA-256 hasher (for verification, so no canonical request is
+//! ever materialised on the request path).
+//!
+//! References: "Create a canonical request" in the IAM user guide (Signature Version 4), and
+//! AWS's signing test suite (`tests/vectors/`), which pins every rule below byte for byte.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encode};
+use sha2::{Digest, Sha256};
+
+/// Bytes left as they are by SigV4's URI encoding: RFC 3986 unreserved characters
+/// (`A-Z a-z 0-9 - . _ ~`). Everything else, `/` inside a segment and `%` included, becomes
+/// `%XY` with upper-case hex.
+const SIGV4_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Where canonical text goes.
+pub(crate) trait Sink {
+    fn put(&mut self, s: &str);
+}
+
+impl Sink for String {
+    fn put(&mut self, s: &str) {
+        self.push_str(s);
+    }
+}
+
+impl Sink for Sha256 {
+    fn put(&mut self, s: &str) {
+        self.update(s.as_bytes());
+    }
+}
+
+/// Writes the canonical URI of a raw (percent-encoded, as received) request path.
+///
+/// AWS quirk: every service but S3 normalizes the path (RFC 3986 dot-segment removal, and
+/// empty segments dropped, so `//` becomes `/`) and then URI-encodes each segment. Because the
+/// path arrives already encoded, this is the "encode twice" rule of the SigV4 docs: a `%20` on
+/// the wire is `%2520` in the canonical URI, exactly what botocore computes
+/// (`quote(normalize_url_path(path), safe='/~')`). The algorithm below is botocore's
+/// `remove_dot_segments`, which the `get-slash*`/`get-relative*` vectors pin.
+pub(crate) fn write_canonical_uri(path: &str, out: &mut impl Sink) {
+    if path.is_empty() || path == "/" {
+        out.put("/");
+        return;
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    if path.starts_with('/') {
+        out.put("/");
+    }
+    for (i, segment) in segments.iter().enumerate() {
+        if i > 0 {
+            out.put("/");
+        }
+        for chunk in percent_encode(segment.as_bytes(), SIGV4_ENCODE) {
+            out.put(chunk);
+        }
+    }
+    if path.ends_with('/') && !segments.is_empty() {
+        out.put("/");
+    }
+}
+
+/// Decodes one query-string key or value the way AWS's signers read it: `+` is a space
+/// (botocore parses the query with `parse_qsl`), `%XY` is a byte, and a malformed escape stays
+/// literal (and so is re-encoded as `%25...`).
+pub(crate) fn decode_query_component(raw: &str) -> Vec<u8> {
+    if raw.contains('+') {
+        let spaced = raw.replace('+', " ");
+        percent_decode(spaced.as_bytes()).collect()
+    } else {
+        percent_decode(raw.as_bytes()).collect()
+    }
+}
+
+/// The `key=value` pairs of a raw query string, decoded, in order. Empty pieces (`a=1&&b=2`)
+/// are skipped; a piece without `=` is a key with an empty value.
+pub(crate) fn query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
+    query
+        .split('&')
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| piece.split_once('=').unwrap_or((piece, "")))
+}
+
+/// Which query parameters a presigned request leaves out of its canonical query string.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Unsigned {
+    /// None: a header-signed request signs its whole query.
+    Nothing,
+    /// `X-Amz-Signature` (it cannot sign itself).
+    Signature,
+    /// `X-Amz-Signature` and `X-Amz-Security-Token`, for a token appended after signing.
+    SignatureAndToken,
+}
+
+/// Writes the canonical query string: every parameter decoded then URI-encoded, sorted by
+/// encoded key then encoded value, joined with `&`, less the parameters `unsigned` names.
+pub(crate) fn write_canonical_query(query: &str, unsigned: Unsigned, out: &mut impl Sink) {
+    if query.is_empty() {
+        return;
+    }
+    let mut pairs: Vec<(String, String)> = query_pairs(query)
+        .filter_map(|(k, v)| {
+            let key = decode_query_component(k);
+            let left_out = match unsigned {
+                Unsigned::Nothing => false,
+                Unsigned::Signature => key == b"X-Amz-Signature",
+                Unsigned::SignatureAndToken => {
+                    key == b"X-Amz-Signature" || key == b"X-Amz-Security-Token"
+                }
+            };
+            if left_out {
+                return None;
+            }
+            let value = decode_query_component(v);
+            Some((
+                percent_encode(&key, SIGV4_ENCODE).to_string(),
+                percent_encode(&value, SIGV4_ENCODE).to_string(),
+            ))
+        })
+        .collect();
+    pairs.sort_unstable();
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.put("&");
+        }
+        out.put(key);
+        out.put("=");
+        out.put(value);
+    }
+}
+
+/// Writes a header value trimmed, with every inner run of whitespace (spaces, tabs, and the
+/// line breaks of an obsolete folded header) as one space: "Trim any leading or trailing
+/// spaces, and convert sequential spaces to a single space" (SigV4 docs); the
+/// `get-header-value-trim` and `get-header-value-multiline` vectors pin it.
+pub(crate) fn write_header_value(value: &str, out: &mut impl Sink) {
+    let mut first = true;
+    for word in value.split(|c: char| c.is_ascii_whitespace()) {
+        if word.is_empty() {
+            continue;
+        }
+        if !first {
+            out.put(" ");
+        }
+        out.put(word);
+        first = false;
+    }
+}
+
+/// Writes the canonical-headers block and the signed-headers line of the canonical request,
+/// for the header names in `signed` (as the client listed them). Repeated headers are joined
+/// with `,` in the order received (`get-header-key-duplicate`, `get-header-value-order`).
+pub(crate) fn write_headers(headers: &[(String, String)], signed: &[String], out: &mut impl Sink) {
+    for name in signed {
+        out.put(name);
+        out.put(":");
+        let mut first = true;
+        for (_, value) in headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            if !first {
+                out.put(",");
+            }
+            write_header_value(value, out);
+            first = false;
+        }
+        out.put("\n");
+    }
+    out.put("\n");
+    for (i, name) in signed.iter().enumerate() {
+        if i > 0 {
+            out.put(";");
+        }
+        out.put(name);
+    }
+    out.put("\n");
+}
+
+/// The pieces of the canonical request that do not come from `SignedRequest` directly.
+pub(crate) struct CanonicalParts<'a> {
+    pub(crate) unsigned: Unsigned,
+    pub(crate) signed_headers: &'a [String],
+    /// Lower-case hex SHA-256 of the body.
+    pub(crate) payload_hash: &'a str,
+}
+
+/// Writes the whole canonical request.
+pub(crate) fn write_canonical_request(
+    req: &crate::SignedRequest<'_>,
+    parts: &CanonicalParts<'_>,
+    out: &mut impl Sink,
+) {
+    out.put(req.method);
+    out.put("\n");
+    write_canonical_uri(req.path, out);
+    out.put("\n");
+    write_canonical_query(req.query, parts.unsigned, out);
+    out.put("\n");
+    write_headers(req.headers, parts.signed_headers, out);
+    out.put(parts.payload_hash);
+}
+
+/// Writes the string to sign, given the hex SHA-256 of the canonical request.
+pub(crate) fn write_string_to_sign(
+    amz_date: &str,
+    scope: &str,
+    canonical_request_sha256_hex: &str,
+    out: &mut impl Sink,
+) {
+    out.put(crate::ALGORITHM);
+    out.put("\n");
+    out.put(amz_date);
+    out.put("\n");
+    out.put(scope);
+    out.put("\n");
+    out.put(canonical_request_sha256_hex);
+}
+
+/// Lower-case hex of a SHA-256 digest, without allocating.
+pub(crate) fn hex32(digest: &[u8; 32]) -> HexBuf {
+    let mut buf = [0u8; 64];
+    // INVARIANT: `buf` is exactly twice the input, so encoding cannot fail.
+    let _ = hex::encode_to_slice(digest, &mut buf);
+    HexBuf(buf)
+}
+
+/// 64 ASCII hex digits on the stack.
+pub(crate) struct HexBuf([u8; 64]);
+
+impl HexBuf {
+    pub(crate) fn as_str(&self) -> &str {
+        // INVARIANT: only ASCII hex digits are ever written into the buffer.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(path: &str) -> String {
+        let mut s = String::new();
+        write_canonical_uri(path, &mut s);
+        s
+    }
+
+    fn query(q: &str, presigned: bool) -> String {
+        let mut s = String::new();
+        let unsigned = if presigned {
+            Unsigned::Signature
+        } else {
+            Unsigned::Nothing
+        };
+        write_canonical_query(q, unsigned, &mut s);
+        s
+    }
+
+    fn value(v: &str) -> String {
+        let mut s = String::new();
+        write_header_value(v, &mut s);
+        s
+    }
+
+    #[test]
+    fn path_dot_segments_are_removed_and_slashes_merged() {
+        assert_eq!(uri(""), "/");
+        assert_eq!(uri("/"), "/");
+        assert_eq!(uri("//"), "/");
+        assert_eq!(uri("/./"), "/");
+        assert_eq!(uri("/example/.."), "/");
+        assert_eq!(uri("/example1/example2/../.."), "/");
+        assert_eq!(uri("/./example"), "/example");
+        assert_eq!(uri("//example//"), "/example/");
+        assert_eq!(uri("/a/../../b"), "/b");
+        assert_eq!(uri("/a/b/."), "/a/b");
+    }
+
+    #[test]
+    fn path_segments_are_encoded_once_over_the_wire_form() {
+        assert_eq!(uri("/example space/"), "/example%20space/");
+        assert_eq!(uri("/ሴ"), "/%E1%88%B4");
+        // Already encoded on the wire: encoded again, as botocore signs it.
+        assert_eq!(uri("/example%20space"), "/example%2520space");
+        assert_eq!(uri("/-._~AZaz09"), "/-._~AZaz09");
+        assert_eq!(uri("/a:b@c"), "/a%3Ab%40c");
+    }
+
+    #[test]
+    fn query_is_decoded_reencoded_and_sorted() {
+        assert_eq!(query("", false), "");
+        assert_eq!(
+            query("Param2=value2&Param1=value1", false),
+            "Param1=value1&Param2=value2"
+        );
+        assert_eq!(
+            query("Param-3=Value3&Param=Value2&%E1%88%B4=Value1", false),
+            "%E1%88%B4=Value1&Param=Value2&Param-3=Value3"
+        );
+        assert_eq!(query("ሴ=bar", false), "%E1%88%B4=bar");
+        assert_eq!(query("b=2&a=2&a=1", false), "a=1&a=2&b=2");
+        assert_eq!(query("a", false), "a=");
+        assert_eq!(query("a=1&&b=", false), "a=1&b=");
+        assert_eq!(query("a=x+y&b=%2B", false), "a=x%20y&b=%2B");
+        assert_eq!(query("a=%zz&b=%4", false), "a=%25zz&b=%254");
+    }
+
+    #[test]
+    fn presigned_signature_parameter_is_left_out() {
+        assert_eq!(
+            query("X-Amz-Signature=abc&X-Amz-Date=1&a=b", true),
+            "X-Amz-Date=1&a=b"
+        );
+        assert_eq!(
+            query("X-Amz-Signature=abc&a=b", false),
+            "X-Amz-Signature=abc&a=b"
+        );
+    }
+
+    #[test]
+    fn an_appended_session_token_can_be_left_out() {
+        let mut s = String::new();
+        write_canonical_query(
+            "X-Amz-Security-Token=t&X-Amz-Signature=abc&a=b",
+            Unsigned::SignatureAndToken,
+            &mut s,
+        );
+        assert_eq!(s, "a=b");
+    }
+
+    #[test]
+    fn header_values_are_trimmed_and_inner_spaces_collapsed() {
+        assert_eq!(value(" value1"), "value1");
+        assert_eq!(value("\"a   b   c\""), "\"a b c\"");
+        assert_eq!(
+            value("value1\n  value2\n     value3"),
+            "value1 value2 value3"
+        );
+        assert_eq!(value("\t a \t b \t"), "a b");
+        assert_eq!(value("   "), "");
+    }
+
+    #[test]
+    fn repeated_headers_are_joined_with_commas_in_order() {
+        let headers = vec![
+            ("My-Header1".to_string(), "value4".to_string()),
+            ("Host".to_string(), "h".to_string()),
+            ("my-header1".to_string(), " value1 ".to_string()),
+        ];
+        let signed = vec!["host".to_string(), "my-header1".to_string()];
+        let mut s = String::new();
+        write_headers(&headers, &signed, &mut s);
+        assert_eq!(s, "host:h\nmy-header1:value4,value1\n\nhost;my-header1\n");
+    }
+
+    #[test]
+    fn hex32_is_lower_case() {
+        let h = hex32(&[0xAB; 32]);
+        assert_eq!(h.as_str(), "ab".repeat(32));
+    }
+}
