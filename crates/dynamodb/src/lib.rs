@@ -12,3 +12,21 @@ pub mod keys;
 pub mod number;
 pub mod value;
 
+mod background;
+mod batch;
+pub mod catalog;
+pub mod error;
+pub mod items;
+pub mod layout;
+pub mod model;
+pub mod ops;
+mod read;
+mod service;
+mod tables;
+mod txn;
+pub mod validate;
+
+pub use error::DynamoError;
+pub use ops::Operation;
+pub use rampart_storage::Error as StorageError;
+pub use service::{AuthzRequest, Call, DynamoDb, Table};

@@ -1,2 +1,67 @@
-//! rampart binary (placeholder).
-fn main() {}
+//! The `rampart` binary: a DynamoDB-compatible server that enforces AWS's
+//! security model. `rampart serve` (the default) runs the server.
+//!
+//! Only this crate depends on `clap` and names the storage backends.
+
+mod config;
+mod wiring;
+
+use clap::{Parser, Subcommand};
+
+/// Rampart: a self-hosted DynamoDB-compatible database with real security controls.
+#[derive(Debug, Parser)]
+#[command(name = "rampart", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (the default when no command is given).
+    Serve(config::ServeArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let args = match cli.command {
+        Some(Command::Serve(a)) => a,
+        None => config::ServeArgs::parse_from_env(),
+    };
+    let settings = match config::Settings::resolve(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rampart: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log);
+    let filter = match filter {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("rampart: invalid setting log: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rampart: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(wiring::run(settings)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rampart: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,792 @@
+//! Query and Scan: key ranges over the item or index tree, Limit and the
+//! 1 MB page, filters, projections, Select, parallel-scan segments,
+//! ExclusiveStartKey/LastEvaluatedKey.
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use rampart_storage::{Direction, KeyRange, prefix_successor};
+use serde_json::{Map, Value, json};
+
+use crate::catalog::{IndexMeta, KeySchema, ProjectionKind};
+use crate::error::{DynamoError, Result};
+use crate::expr::{self, ConditionKind, KeyCondition, RangeCondition};
+use crate::items::{
+    Capacity, check_return_modes, conditional_op, decode_item, expr_err, item_json, placeholders,
+    read_units,
+};
+use crate::keys::{encode_key_value, encode_prefix};
+use crate::layout;
+use crate::model::*;
+use crate::service::{DynamoDb, Table, to_json};
+use crate::validate::Validator;
+use crate::value::{AttributeValue, Item, item_size};
+
+/// DynamoDB stops a Query or Scan page after 1 MB of items read.
+const PAGE_BYTES: usize = 1024 * 1024;
+/// Entries fetched from storage per round trip.
+const CHUNK: usize = 256;
+
+fn invalid(msg: impl Into<String>) -> DynamoError {
+    DynamoError::Validation(msg.into())
+}
+
+/// What a Query or Scan reads: the table or one of its indexes.
+struct Source<'a> {
+    table: &'a Arc<Table>,
+    index: Option<&'a IndexMeta>,
+}
+
+impl Source<'_> {
+    fn tree(&self) -> String {
+        match self.index {
+            Some(i) => layout::index_tree(&self.table.meta, &i.name),
+            None => layout::item_tree(&self.table.meta),
+        }
+    }
+
+    fn key(&self) -> &KeySchema {
+        match self.index {
+            Some(i) => &i.key,
+            None => &self.table.meta.key,
+        }
+    }
+
+    /// The storage key of an entry of this source for `item`.
+    fn entry_key(&self, item: &Item) -> Option<Vec<u8>> {
+        match self.index {
+            Some(i) => layout::index_key_for(&self.table.meta.key, i, item),
+            None => layout::key_for(&self.table.meta.key, item),
+        }
+    }
+
+    /// The attributes that make up LastEvaluatedKey.
+    fn lek_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.table.meta.key.names().map(str::to_owned).collect();
+        if let Some(i) = self.index {
+            for n in i.key.names() {
+                if !v.iter().any(|x| x == n) {
+                    v.push(n.to_owned());
+                }
+            }
+        }
+        v
+    }
+}
+
+/// Resolves `Select` against the projection, with DynamoDB's rules.
+fn resolve_select(
+    select: Option<&str>,
+    has_projection: bool,
+    index: Option<&IndexMeta>,
+) -> Result<&'static str> {
+    let select = match (select, has_projection) {
+        (None, true) => "SPECIFIC_ATTRIBUTES",
+        (None, false) => {
+            if index.is_some() {
+                "ALL_PROJECTED_ATTRIBUTES"
+            } else {
+                "ALL_ATTRIBUTES"
+            }
+        }
+        (Some("SPECIFIC_ATTRIBUTES"), _) => "SPECIFIC_ATTRIBUTES",
+        (Some(other), true) => {
+            return Err(invalid(format!(
+                "Cannot specify the ProjectionExpression when choosing to get {other}"
+            )));
+        }
+        (Some("ALL_ATTRIBUTES"), false) => "ALL_ATTRIBUTES",
+        (Some("ALL_PROJECTED_ATTRIBUTES"), false) => "ALL_PROJECTED_ATTRIBUTES",
+        (Some("COUNT"), false) => "COUNT",
+        (Some(_), false) => "ALL_ATTRIBUTES",
+    };
+    if select == "ALL_PROJECTED_ATTRIBUTES" && index.is_none() {
+        return Err(invalid(
+            "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries",
+        ));
+    }
+    if select == "SPECIFIC_ATTRIBUTES" && !has_projection {
+        return Err(invalid(
+            "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires a ProjectionExpression or AttributesToGet",
+        ));
+    }
+    if let Some(i) = index
+        && select == "ALL_ATTRIBUTES"
+        && i.global
+        && i.projection != ProjectionKind::All
+    {
+        return Err(invalid(format!(
+            "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {} because its projection type is not ALL",
+            i.name
+        )));
+    }
+    Ok(select)
+}
+
+/// Parameters shared by Query and Scan once parsed.
+struct ReadPlan<'a> {
+    source: Source<'a>,
+    range: KeyRange,
+    direction: Direction,
+    limit: Option<usize>,
+    filter: Option<expr::Condition>,
+    projection: Option<expr::Projection>,
+    select: &'static str,
+    consistent: bool,
+    /// For Query: entries must also satisfy the key condition (begins_with
+    /// ranges are exact, so this is a guard only).
+    key_condition: Option<KeyCondition>,
+}
+
+impl DynamoDb {
+    fn source_for<'a>(
+        &self,
+        table: &'a Arc<Table>,
+        index_name: &Option<String>,
+        consistent: bool,
+    ) -> Result<Source<'a>> {
+        let index = match index_name {
+            Some(n) => {
+                let i = table.meta.index(n).ok_or_else(|| {
+                    invalid(format!("The table does not have the specified index: {n}"))
+                })?;
+                if !i.is_queryable() {
+                    return Err(invalid(format!(
+                        "Cannot read from backfilling global secondary index: {n}"
+                    )));
+                }
+                if i.global && consistent {
+                    return Err(invalid(
+                        "Consistent reads are not supported on global secondary indexes",
+                    ));
+                }
+                Some(i)
+            }
+            None => None,
+        };
+        Ok(Source { table, index })
+    }
+
+    /// Validates ExclusiveStartKey and turns it into a storage position.
+    fn start_position(
+        &self,
+        source: &Source<'_>,
+        esk: &Option<AttrMap>,
+    ) -> Result<Option<Vec<u8>>> {
+        let Some(esk) = esk else { return Ok(None) };
+        let names = source.lek_names();
+        let bad = || {
+            invalid(
+                "The provided starting key is invalid: The provided key element does not match the schema",
+            )
+        };
+        if esk.len() != names.len() || names.iter().any(|n| !esk.contains_key(n)) {
+            return Err(bad());
+        }
+        let item: Item = esk.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let meta = &source.table.meta;
+        for a in std::iter::once(&meta.key.hash).chain(meta.key.range.as_ref()) {
+            if !item.get(&a.name).is_some_and(|v| a.ty.matches(v)) {
+                return Err(bad());
+            }
+        }
+        source.entry_key(&item).map(Some).ok_or_else(bad)
+    }
+
+    pub(crate) async fn query(&self, account: &str, input: QueryInput) -> Result<Vec<u8>> {
+        let mut v = Validator::new();
+        crate::catalog::check_table_name(&mut v, &input.table_name);
+        if let Some(n) = &input.index_name {
+            v.name(Some(n), "indexName", 3);
+        }
+        if let Some(l) = input.limit {
+            v.range(l, "limit", Some(1), None);
+        }
+        v.one_of(
+            input.select.as_deref(),
+            "select",
+            &[
+                "SPECIFIC_ATTRIBUTES",
+                "COUNT",
+                "ALL_ATTRIBUTES",
+                "ALL_PROJECTED_ATTRIBUTES",
+            ],
+        );
+        check_return_modes(&mut v, &input.return_consumed_capacity, None);
+        v.finish()?;
+
+        let table = self.table_for_items(account, &input.table_name)?;
+        let consistent = input.consistent_read.unwrap_or(false);
+        let source = self.source_for(&table, &input.index_name, consistent)?;
+        let key_schema = source.key().clone();
+
+        // Expressions or their legacy forms, never both.
+        let legacy = input.key_conditions.is_some()
+            || input.query_filter.is_some()
+            || input.attributes_to_get.is_some();
+        let modern = input.key_condition_expression.is_some()
+            || input.filter_expression.is_some()
+            || input.projection_expression.is_some();
+        if legacy && modern {
+            let mut non = Vec::new();
+            if input.attributes_to_get.is_some() {
+                non.push("AttributesToGet");
+            }
+            if input.query_filter.is_some() {
+                non.push("QueryFilter");
+            }
+            if input.key_conditions.is_some() {
+                non.push("KeyConditions");
+            }
+            let mut ex = Vec::new();
+            if input.projection_expression.is_some() {
+                ex.push("ProjectionExpression");
+            }
+            if input.filter_expression.is_some() {
+                ex.push("FilterExpression");
+            }
+            if input.key_condition_expression.is_some() {
+                ex.push("KeyConditionExpression");
+            }
+            return Err(invalid(format!(
+                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
+                non.join(", "),
+                ex.join(", ")
+            )));
+        }
+        let (key_condition, filter, projection) = if legacy {
+            if input.expression_attribute_names.is_some() {
+                return Err(invalid(
+                    "ExpressionAttributeNames can only be specified when using expressions",
+                ));
+            }
+            if input.expression_attribute_values.is_some() {
+                return Err(invalid(
+                    "ExpressionAttributeValues can only be specified when using expressions",
+                ));
+            }
+            let kc = match &input.key_conditions {
+                Some(k) => expr::legacy::key_conditions_to_key_condition(
+                    k,
+                    &key_schema.hash.name,
+                    key_schema.range.as_ref().map(|r| r.name.as_str()),
+                )
+                .map_err(expr_err)?,
+                None => {
+                    return Err(invalid(
+                        "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+                    ));
+                }
+            };
+            let filter = match &input.query_filter {
+                Some(f) => expr::legacy::filter_to_condition(
+                    f,
+                    conditional_op(&input.conditional_operator)?,
+                )
+                .map_err(expr_err)?,
+                None => None,
+            };
+            let projection = match &input.attributes_to_get {
+                Some(a) => {
+                    Some(expr::legacy::attributes_to_get_to_projection(a).map_err(expr_err)?)
+                }
+                None => None,
+            };
+            (kc, filter, projection)
+        } else {
+            if input.conditional_operator.is_some() {
+                return Err(invalid(
+                    "ConditionalOperator can only be used when Expected or QueryFilter/ScanFilter are present",
+                ));
+            }
+            let Some(kce) = &input.key_condition_expression else {
+                return Err(invalid(
+                    "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+                ));
+            };
+            let mut p = placeholders(
+                &input.expression_attribute_names,
+                &input.expression_attribute_values,
+                true,
+                true,
+            )?;
+            let kc = expr::parse_key_condition(
+                kce,
+                &mut p,
+                &key_schema.hash.name,
+                key_schema.range.as_ref().map(|r| r.name.as_str()),
+            )
+            .map_err(expr_err)?;
+            let filter = match &input.filter_expression {
+                Some(f) => Some(
+                    expr::parse_condition(f, &mut p, ConditionKind::Filter).map_err(expr_err)?,
+                ),
+                None => None,
+            };
+            let projection = match &input.projection_expression {
+                Some(s) => Some(expr::parse_projection(s, &mut p).map_err(expr_err)?),
+                None => None,
+            };
+            p.finish().map_err(expr_err)?;
+            (kc, filter, projection)
+        };
+        if let Some(f) = &filter {
+            for n in key_schema.names() {
+                if f.top_level_attributes().contains(n) {
+                    return Err(invalid(format!(
+                        "Filter Expression can only contain non-primary key attributes: Primary key attribute: {n}"
+                    )));
+                }
+            }
+        }
+        let select = resolve_select(input.select.as_deref(), projection.is_some(), source.index)?;
+        if !key_schema.hash.ty.matches(&key_condition.hash) {
+            return Err(invalid(
+                "One or more parameter values were invalid: Condition parameter type does not match schema type",
+            ));
+        }
+        let range = key_range(&key_schema, &key_condition)?;
+        let start = self.start_position(&source, &input.exclusive_start_key)?;
+        let forward = input.scan_index_forward.unwrap_or(true);
+        let range = match (start, forward) {
+            (Some(s), true) => KeyRange {
+                start: Bound::Excluded(s),
+                end: range.end,
+            },
+            (Some(s), false) => KeyRange {
+                start: range.start,
+                end: Bound::Excluded(s),
+            },
+            (None, _) => range,
+        };
+        let plan = ReadPlan {
+            source,
+            range,
+            direction: if forward {
+                Direction::Forward
+            } else {
+                Direction::Reverse
+            },
+            limit: input.limit.and_then(|l| usize::try_from(l).ok()),
+            filter,
+            projection,
+            select,
+            consistent,
+            key_condition: Some(key_condition),
+        };
+        self.run_read(
+            plan,
+            input.return_consumed_capacity.as_deref().unwrap_or("NONE"),
+        )
+        .await
+    }
+
+    pub(crate) async fn scan(&self, account: &str, input: ScanInput) -> Result<Vec<u8>> {
+        let mut v = Validator::new();
+        crate::catalog::check_table_name(&mut v, &input.table_name);
+        if let Some(n) = &input.index_name {
+            v.name(Some(n), "indexName", 3);
+        }
+        if let Some(l) = input.limit {
+            v.range(l, "limit", Some(1), None);
+        }
+        if let Some(s) = input.segment {
+            v.range(s, "segment", Some(0), Some(999_999));
+        }
+        if let Some(t) = input.total_segments {
+            v.range(t, "totalSegments", Some(1), Some(1_000_000));
+        }
+        v.one_of(
+            input.select.as_deref(),
+            "select",
+            &[
+                "SPECIFIC_ATTRIBUTES",
+                "COUNT",
+                "ALL_ATTRIBUTES",
+                "ALL_PROJECTED_ATTRIBUTES",
+            ],
+        );
+        check_return_modes(&mut v, &input.return_consumed_capacity, None);
+        v.finish()?;
+        let (segment, total) = match (input.segment, input.total_segments) {
+            (Some(s), Some(t)) => {
+                if s >= t {
+                    return Err(invalid(format!(
+                        "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {s} is not less than TotalSegments: {t}"
+                    )));
+                }
+                (u64::try_from(s).unwrap_or(0), u64::try_from(t).unwrap_or(1))
+            }
+            (Some(_), None) => {
+                return Err(invalid(
+                    "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
+                ));
+            }
+            (None, None) => (0, 1),
+        };
+
+        let table = self.table_for_items(account, &input.table_name)?;
+        let consistent = input.consistent_read.unwrap_or(false);
+        let source = self.source_for(&table, &input.index_name, consistent)?;
+
+        let legacy = input.scan_filter.is_some() || input.attributes_to_get.is_some();
+        let modern = input.filter_expression.is_some() || input.projection_expression.is_some();
+        if legacy && modern {
+            let mut non = Vec::new();
+            if input.attributes_to_get.is_some() {
+                non.push("AttributesToGet");
+            }
+            if input.scan_filter.is_some() {
+                non.push("ScanFilter");
+            }
+            let mut ex = Vec::new();
+            if input.projection_expression.is_some() {
+                ex.push("ProjectionExpression");
+            }
+            if input.filter_expression.is_some() {
+                ex.push("FilterExpression");
+            }
+            return Err(invalid(format!(
+                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
+                non.join(", "),
+                ex.join(", ")
+            )));
+        }
+        let (filter, projection) = if legacy {
+            if input.expression_attribute_names.is_some() {
+                return Err(invalid(
+                    "ExpressionAttributeNames can only be specified when using expressions",
+                ));
+            }
+            if input.expression_attribute_values.is_some() {
+                return Err(invalid(
+                    "ExpressionAttributeValues can only be specified when using expressions",
+                ));
+            }
+            let filter = match &input.scan_filter {
+                Some(f) => expr::legacy::filter_to_condition(
+                    f,
+                    conditional_op(&input.conditional_operator)?,
+                )
+                .map_err(expr_err)?,
+                None => None,
+            };
+            let projection = match &input.attributes_to_get {
+                Some(a) => {
+                    Some(expr::legacy::attributes_to_get_to_projection(a).map_err(expr_err)?)
+                }
+                None => None,
+            };
+            (filter, projection)
+        } else {
+            if input.conditional_operator.is_some() {
+                return Err(invalid(
+                    "ConditionalOperator can only be used when Expected or QueryFilter/ScanFilter are present",
+                ));
+            }
+            let mut p = placeholders(
+                &input.expression_attribute_names,
+                &input.expression_attribute_values,
+                modern,
+                input.filter_expression.is_some(),
+            )?;
+            let filter = match &input.filter_expression {
+                Some(f) => Some(
+                    expr::parse_condition(f, &mut p, ConditionKind::Filter).map_err(expr_err)?,
+                ),
+                None => None,
+            };
+            let projection = match &input.projection_expression {
+                Some(s) => Some(expr::parse_projection(s, &mut p).map_err(expr_err)?),
+                None => None,
+            };
+            p.finish().map_err(expr_err)?;
+            (filter, projection)
+        };
+        let select = resolve_select(input.select.as_deref(), projection.is_some(), source.index)?;
+        let seg_start = layout::segment_start(segment, total).map(|s| s.to_vec());
+        let seg_end = if segment + 1 >= total {
+            None
+        } else {
+            layout::segment_start(segment + 1, total).map(|s| s.to_vec())
+        };
+        let start = self.start_position(&source, &input.exclusive_start_key)?;
+        let range = KeyRange {
+            start: match (start, seg_start) {
+                (Some(s), _) => Bound::Excluded(s),
+                (None, Some(s)) => Bound::Included(s),
+                (None, None) => Bound::Unbounded,
+            },
+            end: match seg_end {
+                Some(e) => Bound::Excluded(e),
+                None => Bound::Unbounded,
+            },
+        };
+        let plan = ReadPlan {
+            source,
+            range,
+            direction: Direction::Forward,
+            limit: input.limit.and_then(|l| usize::try_from(l).ok()),
+            filter,
+            projection,
+            select,
+            consistent,
+            key_condition: None,
+        };
+        self.run_read(
+            plan,
+            input.return_consumed_capacity.as_deref().unwrap_or("NONE"),
+        )
+        .await
+    }
+
+    /// Reads entries in order until Limit or 1 MB, then filters, fetches
+    /// table items for LSI queries that need them, projects and answers.
+    async fn run_read(&self, plan: ReadPlan<'_>, rcc: &str) -> Result<Vec<u8>> {
+        let tree = plan.source.tree();
+        let mut range = plan.range.clone();
+        let mut items: Vec<Value> = Vec::new();
+        let mut count = 0usize;
+        let mut scanned = 0usize;
+        let mut bytes = 0usize;
+        let mut last: Option<Item> = None;
+        let mut stopped_early = false;
+        let need_table_item = match (plan.source.index, plan.select) {
+            (Some(i), "ALL_ATTRIBUTES") => !i.global && i.projection != ProjectionKind::All,
+            (Some(i), "SPECIFIC_ATTRIBUTES") => !i.global && i.projection != ProjectionKind::All,
+            _ => false,
+        };
+        'outer: loop {
+            let want = match plan.limit {
+                Some(l) => (l - scanned).min(CHUNK),
+                None => CHUNK,
+            };
+            let page = self
+                .engine
+                .scan(&tree, range.clone(), plan.direction, want)
+                .await?;
+            let n = page.len();
+            for (k, v) in page {
+                match plan.direction {
+                    Direction::Forward => range.start = Bound::Excluded(k),
+                    Direction::Reverse => range.end = Bound::Excluded(k),
+                }
+                let mut item = decode_item(&v.value)?;
+                if let Some(kc) = &plan.key_condition
+                    && !key_condition_matches(plan.source.key(), kc, &item)
+                {
+                    continue;
+                }
+                scanned += 1;
+                bytes += item_size(&item);
+                last = Some(item.clone());
+                if need_table_item
+                    && let Some(tk) = layout::key_for(&plan.source.table.meta.key, &item)
+                    && let Some(full) = self
+                        .engine
+                        .get(&layout::item_tree(&plan.source.table.meta), &tk)
+                        .await?
+                {
+                    item = decode_item(&full.value)?;
+                }
+                let keep = match &plan.filter {
+                    Some(f) => f.eval(&item).map_err(expr_err)?,
+                    None => true,
+                };
+                if keep {
+                    count += 1;
+                    if plan.select != "COUNT" {
+                        let shown = match &plan.projection {
+                            Some(p) => p.apply(&item),
+                            None => item,
+                        };
+                        items.push(item_json(&shown));
+                    }
+                }
+                let at_limit = plan.limit.is_some_and(|l| scanned >= l);
+                if at_limit || bytes >= PAGE_BYTES {
+                    stopped_early = true;
+                    break 'outer;
+                }
+            }
+            if n < want {
+                break;
+            }
+        }
+        let mut out = Map::new();
+        if plan.select != "COUNT" {
+            out.insert("Items".into(), Value::Array(items));
+        }
+        out.insert("Count".into(), json!(count));
+        out.insert("ScannedCount".into(), json!(scanned));
+        if stopped_early && let Some(l) = &last {
+            let lek: Map<String, Value> = plan
+                .source
+                .lek_names()
+                .into_iter()
+                .filter_map(|n| {
+                    l.get(&n)
+                        .map(|v| (n, serde_json::to_value(v).unwrap_or(Value::Null)))
+                })
+                .collect();
+            out.insert("LastEvaluatedKey".into(), Value::Object(lek));
+        }
+        let units = read_units(bytes, plan.consistent);
+        let mut cap = Capacity {
+            read: true,
+            ..Capacity::default()
+        };
+        match plan.source.index {
+            Some(i) if i.global => {
+                cap.gsi.insert(i.name.clone(), units);
+            }
+            Some(i) => {
+                cap.lsi.insert(i.name.clone(), units);
+            }
+            None => cap.table = units,
+        }
+        if let Some(c) = cap.render(&plan.source.table.meta.name, rcc) {
+            out.insert("ConsumedCapacity".into(), c);
+        }
+        to_json(&Value::Object(out))
+    }
+}
+
+/// Whether an entry read from a key range satisfies the key condition
+/// (guards the range computation; cheap).
+fn key_condition_matches(schema: &KeySchema, kc: &KeyCondition, item: &Item) -> bool {
+    if item.get(&schema.hash.name) != Some(&kc.hash) {
+        return false;
+    }
+    let Some(rc) = &kc.range else { return true };
+    let Some(r) = schema.range.as_ref().and_then(|r| item.get(&r.name)) else {
+        return false;
+    };
+    let cmp =
+        |a: &AttributeValue, b: &AttributeValue| match (encode_key_value(a), encode_key_value(b)) {
+            (Some(x), Some(y)) if std::mem::discriminant(a) == std::mem::discriminant(b) => {
+                Some(x.cmp(&y))
+            }
+            _ => None,
+        };
+    use std::cmp::Ordering::*;
+    match rc {
+        RangeCondition::Eq(v) => cmp(r, v) == Some(Equal),
+        RangeCondition::Lt(v) => cmp(r, v) == Some(Less),
+        RangeCondition::Le(v) => matches!(cmp(r, v), Some(Less | Equal)),
+        RangeCondition::Gt(v) => cmp(r, v) == Some(Greater),
+        RangeCondition::Ge(v) => matches!(cmp(r, v), Some(Greater | Equal)),
+        RangeCondition::Between(a, b) => {
+            matches!(cmp(r, a), Some(Greater | Equal)) && matches!(cmp(r, b), Some(Less | Equal))
+        }
+        RangeCondition::BeginsWith(p) => match (r, p) {
+            (AttributeValue::S(s), AttributeValue::S(p)) => s.starts_with(p.as_str()),
+            (AttributeValue::B(s), AttributeValue::B(p)) => s.starts_with(p),
+            _ => false,
+        },
+    }
+}
+
+/// The storage key range of a key condition on `schema`.
+fn key_range(schema: &KeySchema, kc: &KeyCondition) -> Result<KeyRange> {
+    let prefix = layout::partition_prefix(&kc.hash)
+        .ok_or_else(|| invalid("One or more parameter values were invalid: Condition parameter type does not match schema type"))?;
+    let whole = KeyRange::prefix(&prefix);
+    let Some(rc) = &kc.range else {
+        return Ok(whole);
+    };
+    let Some(r) = &schema.range else {
+        return Err(invalid("Query key condition not supported"));
+    };
+    let operand_ok = |v: &AttributeValue| r.ty.matches(v);
+    let enc = |v: &AttributeValue| -> Result<Vec<u8>> {
+        if !operand_ok(v) {
+            return Err(invalid(
+                "One or more parameter values were invalid: Condition parameter type does not match schema type",
+            ));
+        }
+        let mut k = prefix.clone();
+        k.extend_from_slice(
+            &encode_key_value(v).ok_or_else(|| invalid("Query key condition not supported"))?,
+        );
+        Ok(k)
+    };
+    // An encoded key value is self-delimiting, so `prefix ‖ enc(v)` is itself
+    // the full entry key for a table; index entries continue with the table
+    // key, hence "everything that starts with prefix ‖ enc(v)" for equality.
+    let after = |k: Vec<u8>| match prefix_successor(&k) {
+        Some(s) => Bound::Excluded(s),
+        None => whole.end.clone(),
+    };
+    // The first key after every key that starts with `k`, as a start bound.
+    let from_after = |k: Vec<u8>| match prefix_successor(&k) {
+        Some(s) => Bound::Included(s),
+        None => Bound::Excluded(k),
+    };
+    Ok(match rc {
+        RangeCondition::Eq(v) => {
+            let k = enc(v)?;
+            KeyRange {
+                start: Bound::Included(k.clone()),
+                end: after(k),
+            }
+        }
+        RangeCondition::Lt(v) => KeyRange {
+            start: whole.start,
+            end: Bound::Excluded(enc(v)?),
+        },
+        RangeCondition::Le(v) => KeyRange {
+            start: whole.start,
+            end: after(enc(v)?),
+        },
+        RangeCondition::Gt(v) => KeyRange {
+            start: from_after(enc(v)?),
+            end: whole.end,
+        },
+        RangeCondition::Ge(v) => KeyRange {
+            start: Bound::Included(enc(v)?),
+            end: whole.end,
+        },
+        RangeCondition::Between(a, b) => {
+            let (ka, kb) = (enc(a)?, enc(b)?);
+            if ka > kb {
+                return Err(invalid(format!(
+                    "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {{{}}}, upper bound operand: AttributeValue: {{{}}}",
+                    short(a),
+                    short(b)
+                )));
+            }
+            KeyRange {
+                start: Bound::Included(ka),
+                end: after(kb),
+            }
+        }
+        RangeCondition::BeginsWith(p) => {
+            if !operand_ok(p) {
+                return Err(invalid(
+                    "One or more parameter values were invalid: Condition parameter type does not match schema type",
+                ));
+            }
+            let mut k = prefix.clone();
+            k.extend_from_slice(
+                &encode_prefix(p).ok_or_else(|| invalid("Query key condition not supported"))?,
+            );
+            KeyRange::prefix(&k)
+        }
+    })
+}
+
+/// DynamoDB's short rendering of a value in BETWEEN errors, e.g. `S:b`.
+fn short(v: &AttributeValue) -> String {
+    match v {
+        AttributeValue::S(s) => format!("S:{s}"),
+        AttributeValue::N(n) => format!("N:{n}"),
+        AttributeValue::B(_) => "B:...".into(),
+        other => other.type_name().to_owned(),
+    }
+}

@@ -1,0 +1,489 @@
+//! The DynamoDB service: parses a request body into a typed [`Call`], says
+//! which IAM actions on which resources it needs, and executes it against the
+//! catalog and the storage engine.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rampart_core::{Clock, IdSource, Region, RequestContext, epoch_seconds};
+use rampart_storage::{Batch, Direction, Engine, KeyRange, Op};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::catalog::{TableMeta, TableStats, table_arn};
+use crate::error::{DynamoError, Result};
+use crate::layout::{self, CATALOG_TREE};
+use crate::model::*;
+use crate::ops::Operation;
+use crate::value::{WireErrorKind, wire_error_kind};
+
+/// A table as the catalog holds it: metadata and the storage version of its
+/// catalog record (every item write is conditioned on it, so a write never
+/// lands in a table that was deleted or whose indexes changed meanwhile).
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The metadata.
+    pub meta: TableMeta,
+    /// The catalog record's version.
+    pub version: u64,
+}
+
+/// A parsed request.
+#[derive(Debug, Clone)]
+#[expect(
+    missing_docs,
+    reason = "each variant is the operation of the same name"
+)]
+pub enum Call {
+    CreateTable(CreateTableInput),
+    DescribeTable(TableNameInput),
+    UpdateTable(UpdateTableInput),
+    DeleteTable(TableNameInput),
+    ListTables(ListTablesInput),
+    DescribeEndpoints,
+    DescribeLimits,
+    PutItem(PutItemInput),
+    GetItem(GetItemInput),
+    UpdateItem(UpdateItemInput),
+    DeleteItem(DeleteItemInput),
+    Query(QueryInput),
+    Scan(ScanInput),
+    BatchGetItem(BatchGetItemInput),
+    BatchWriteItem(BatchWriteItemInput),
+    TransactGetItems(TransactGetItemsInput),
+    TransactWriteItems(TransactWriteItemsInput),
+    UpdateTimeToLive(UpdateTimeToLiveInput),
+    DescribeTimeToLive(TableNameInput),
+    TagResource(TagResourceInput),
+    UntagResource(UntagResourceInput),
+    ListTagsOfResource(ListTagsOfResourceInput),
+}
+
+/// One action on one resource that a call needs allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthzRequest {
+    /// The IAM action.
+    pub action: String,
+    /// The resource ARN.
+    pub resource: String,
+}
+
+/// The DynamoDB service.
+pub struct DynamoDb {
+    /// Where everything is stored.
+    pub(crate) engine: Arc<dyn Engine>,
+    /// Time (TTL, timestamps).
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Table ids and the like.
+    pub(crate) ids: Arc<dyn IdSource>,
+    /// The region answered for.
+    pub(crate) region: Region,
+    /// (account, table name) → table. Authoritative in one process; a
+    /// scale-out backend will need invalidation (future work).
+    pub(crate) catalog: RwLock<HashMap<(String, String), Arc<Table>>>,
+    /// A handle on itself, for background tasks started by requests.
+    me: std::sync::Weak<DynamoDb>,
+}
+
+impl std::fmt::Debug for DynamoDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamoDb")
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Strips serde_json's " at line L column C" suffix.
+fn strip_position(msg: &str) -> &str {
+    match msg.rfind(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg),
+        None => msg,
+    }
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        let full = e.to_string();
+        let msg = strip_position(&full).to_owned();
+        match wire_error_kind(&msg) {
+            WireErrorKind::Validation => DynamoError::Validation(msg),
+            WireErrorKind::Serialization => DynamoError::Serialization(msg),
+        }
+    })
+}
+
+pub(crate) fn to_json(v: &impl serde::Serialize) -> Result<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|e| DynamoError::Internal(format!("response encoding: {e}")))
+}
+
+impl DynamoDb {
+    /// Opens the service over `engine`, loading the catalog.
+    pub async fn open(
+        engine: Arc<dyn Engine>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
+        region: Region,
+    ) -> Result<Arc<Self>> {
+        let rows = engine
+            .scan(
+                CATALOG_TREE,
+                KeyRange::all(),
+                Direction::Forward,
+                usize::MAX,
+            )
+            .await?;
+        let mut map = HashMap::new();
+        for (_, v) in rows {
+            let meta: TableMeta = serde_json::from_slice(&v.value)
+                .map_err(|e| DynamoError::Internal(format!("catalog record: {e}")))?;
+            map.insert(
+                (meta.account.clone(), meta.name.clone()),
+                Arc::new(Table {
+                    meta,
+                    version: v.version,
+                }),
+            );
+        }
+        Ok(Arc::new_cyclic(|me| Self {
+            engine,
+            clock,
+            ids,
+            region,
+            catalog: RwLock::new(map),
+            me: me.clone(),
+        }))
+    }
+
+    /// A strong handle on this service, for spawning background work.
+    pub(crate) fn self_ref(&self) -> Option<Arc<Self>> {
+        self.me.upgrade()
+    }
+
+    /// Starts the background work (TTL sweeper, index backfills left
+    /// unfinished by a restart). Returns the task's handle.
+    pub fn spawn_background(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            self.resume_backfills().await;
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                if let Err(e) = self.sweep_expired().await {
+                    tracing::warn!(error = %e, "TTL sweep failed");
+                }
+            }
+        })
+    }
+
+    /// The current time in epoch seconds.
+    pub(crate) fn now(&self) -> f64 {
+        epoch_seconds(self.clock.now())
+    }
+
+    /// Parses a request body for `op`.
+    pub fn parse(&self, op: Operation, body: &[u8]) -> Result<Call> {
+        Ok(match op {
+            Operation::CreateTable => Call::CreateTable(decode(body)?),
+            Operation::DescribeTable => Call::DescribeTable(decode(body)?),
+            Operation::UpdateTable => Call::UpdateTable(decode(body)?),
+            Operation::DeleteTable => Call::DeleteTable(decode(body)?),
+            Operation::ListTables => Call::ListTables(decode(body)?),
+            Operation::DescribeEndpoints => {
+                decode::<EmptyInput>(body)?;
+                Call::DescribeEndpoints
+            }
+            Operation::DescribeLimits => {
+                decode::<EmptyInput>(body)?;
+                Call::DescribeLimits
+            }
+            Operation::PutItem => Call::PutItem(decode(body)?),
+            Operation::GetItem => Call::GetItem(decode(body)?),
+            Operation::UpdateItem => Call::UpdateItem(decode(body)?),
+            Operation::DeleteItem => Call::DeleteItem(decode(body)?),
+            Operation::Query => Call::Query(decode(body)?),
+            Operation::Scan => Call::Scan(decode(body)?),
+            Operation::BatchGetItem => Call::BatchGetItem(decode(body)?),
+            Operation::BatchWriteItem => Call::BatchWriteItem(decode(body)?),
+            Operation::TransactGetItems => Call::TransactGetItems(decode(body)?),
+            Operation::TransactWriteItems => Call::TransactWriteItems(decode(body)?),
+            Operation::UpdateTimeToLive => Call::UpdateTimeToLive(decode(body)?),
+            Operation::DescribeTimeToLive => Call::DescribeTimeToLive(decode(body)?),
+            Operation::TagResource => Call::TagResource(decode(body)?),
+            Operation::UntagResource => Call::UntagResource(decode(body)?),
+            Operation::ListTagsOfResource => Call::ListTagsOfResource(decode(body)?),
+        })
+    }
+
+    /// The IAM actions and resources a call needs. Batch and transaction
+    /// calls list every member; Query/Scan on an index name the index ARN.
+    pub fn authz_requests(&self, ctx: &RequestContext, call: &Call) -> Vec<AuthzRequest> {
+        let account = ctx.principal.account.as_str();
+        let table = |name: &Option<String>| {
+            table_arn(self.region.as_str(), account, name.as_deref().unwrap_or(""))
+        };
+        let req = |action: &str, resource: String| AuthzRequest {
+            action: action.to_owned(),
+            resource,
+        };
+        let index = |t: &Option<String>, i: &Option<String>| match i {
+            Some(i) => format!("{}/index/{i}", table(t)),
+            None => table(t),
+        };
+        match call {
+            Call::CreateTable(i) => vec![req("dynamodb:CreateTable", table(&i.table_name))],
+            Call::DescribeTable(i) => vec![req("dynamodb:DescribeTable", table(&i.table_name))],
+            Call::UpdateTable(i) => vec![req("dynamodb:UpdateTable", table(&i.table_name))],
+            Call::DeleteTable(i) => vec![req("dynamodb:DeleteTable", table(&i.table_name))],
+            Call::ListTables(_) => vec![req("dynamodb:ListTables", "*".into())],
+            Call::DescribeEndpoints => vec![req("dynamodb:DescribeEndpoints", "*".into())],
+            Call::DescribeLimits => vec![req("dynamodb:DescribeLimits", "*".into())],
+            Call::PutItem(i) => vec![req("dynamodb:PutItem", table(&i.table_name))],
+            Call::GetItem(i) => vec![req("dynamodb:GetItem", table(&i.table_name))],
+            Call::UpdateItem(i) => vec![req("dynamodb:UpdateItem", table(&i.table_name))],
+            Call::DeleteItem(i) => vec![req("dynamodb:DeleteItem", table(&i.table_name))],
+            Call::Query(i) => vec![req("dynamodb:Query", index(&i.table_name, &i.index_name))],
+            Call::Scan(i) => vec![req("dynamodb:Scan", index(&i.table_name, &i.index_name))],
+            Call::BatchGetItem(i) => {
+                let mut names: Vec<&String> =
+                    i.request_items.iter().flat_map(|m| m.keys()).collect();
+                names.sort();
+                names
+                    .into_iter()
+                    .map(|n| req("dynamodb:BatchGetItem", table(&Some(n.clone()))))
+                    .collect()
+            }
+            Call::BatchWriteItem(i) => {
+                let mut names: Vec<&String> =
+                    i.request_items.iter().flat_map(|m| m.keys()).collect();
+                names.sort();
+                names
+                    .into_iter()
+                    .map(|n| req("dynamodb:BatchWriteItem", table(&Some(n.clone()))))
+                    .collect()
+            }
+            Call::TransactGetItems(i) => i
+                .transact_items
+                .iter()
+                .flatten()
+                .filter_map(|t| t.get.as_ref())
+                .map(|g| req("dynamodb:GetItem", table(&g.table_name)))
+                .collect(),
+            Call::TransactWriteItems(i) => i
+                .transact_items
+                .iter()
+                .flatten()
+                .flat_map(|t| {
+                    [
+                        t.condition_check
+                            .as_ref()
+                            .map(|a| ("dynamodb:ConditionCheckItem", a)),
+                        t.put.as_ref().map(|a| ("dynamodb:PutItem", a)),
+                        t.delete.as_ref().map(|a| ("dynamodb:DeleteItem", a)),
+                        t.update.as_ref().map(|a| ("dynamodb:UpdateItem", a)),
+                    ]
+                })
+                .flatten()
+                .map(|(action, a)| req(action, table(&a.table_name)))
+                .collect(),
+            Call::UpdateTimeToLive(i) => {
+                vec![req("dynamodb:UpdateTimeToLive", table(&i.table_name))]
+            }
+            Call::DescribeTimeToLive(i) => {
+                vec![req("dynamodb:DescribeTimeToLive", table(&i.table_name))]
+            }
+            Call::TagResource(i) => vec![req(
+                "dynamodb:TagResource",
+                i.resource_arn.clone().unwrap_or_default(),
+            )],
+            Call::UntagResource(i) => vec![req(
+                "dynamodb:UntagResource",
+                i.resource_arn.clone().unwrap_or_default(),
+            )],
+            Call::ListTagsOfResource(i) => {
+                vec![req(
+                    "dynamodb:ListTagsOfResource",
+                    i.resource_arn.clone().unwrap_or_default(),
+                )]
+            }
+        }
+    }
+
+    /// Executes a call; returns the JSON response body.
+    pub async fn execute(&self, ctx: &RequestContext, call: Call) -> Result<Vec<u8>> {
+        let account = ctx.principal.account.as_str();
+        match call {
+            Call::CreateTable(i) => self.create_table(account, i).await,
+            Call::DescribeTable(i) => self.describe_table(account, i).await,
+            Call::UpdateTable(i) => self.update_table(account, i).await,
+            Call::DeleteTable(i) => self.delete_table(account, i).await,
+            Call::ListTables(i) => self.list_tables(account, i),
+            Call::DescribeEndpoints => to_json(&json!({
+                "Endpoints": [{"Address": format!("dynamodb.{}.amazonaws.com", self.region), "CachePeriodInMinutes": 1440}]
+            })),
+            Call::DescribeLimits => to_json(&json!({
+                "AccountMaxReadCapacityUnits": 80000,
+                "AccountMaxWriteCapacityUnits": 80000,
+                "TableMaxReadCapacityUnits": 40000,
+                "TableMaxWriteCapacityUnits": 40000
+            })),
+            Call::PutItem(i) => self.put_item(account, i).await,
+            Call::GetItem(i) => self.get_item(account, i).await,
+            Call::UpdateItem(i) => self.update_item(account, i).await,
+            Call::DeleteItem(i) => self.delete_item(account, i).await,
+            Call::Query(i) => self.query(account, i).await,
+            Call::Scan(i) => self.scan(account, i).await,
+            Call::BatchGetItem(i) => self.batch_get_item(account, i).await,
+            Call::BatchWriteItem(i) => self.batch_write_item(account, i).await,
+            Call::TransactGetItems(i) => self.transact_get_items(account, i).await,
+            Call::TransactWriteItems(i) => self.transact_write_items(account, i).await,
+            Call::UpdateTimeToLive(i) => self.update_ttl(account, i).await,
+            Call::DescribeTimeToLive(i) => self.describe_ttl(account, i),
+            Call::TagResource(i) => self.tag_resource(account, i).await,
+            Call::UntagResource(i) => self.untag_resource(account, i).await,
+            Call::ListTagsOfResource(i) => self.list_tags(account, i),
+        }
+    }
+
+    /// The table `name` of `account`, if it exists.
+    pub(crate) fn table(&self, account: &str, name: &str) -> Option<Arc<Table>> {
+        self.catalog
+            .read()
+            .ok()?
+            .get(&(account.to_owned(), name.to_owned()))
+            .cloned()
+    }
+
+    /// Like [`Self::table`] but with the item operations' not-found error.
+    pub(crate) fn table_for_items(
+        &self,
+        account: &str,
+        name: &Option<String>,
+    ) -> Result<Arc<Table>> {
+        let name = name.as_deref().unwrap_or_default();
+        self.table(account, name)
+            .ok_or_else(DynamoError::resource_not_found)
+    }
+
+    /// Writes a new version of a table's metadata, conditioned on the version
+    /// the caller read; updates the cache on success.
+    pub(crate) async fn save_table(
+        &self,
+        expected: Option<u64>,
+        meta: TableMeta,
+        extra: Vec<Op>,
+    ) -> Result<Arc<Table>> {
+        let key = layout::catalog_key(&meta.account, &meta.name);
+        let mut batch = Batch::new();
+        batch.expect(CATALOG_TREE, key.clone(), expected);
+        batch.put(
+            CATALOG_TREE,
+            key,
+            serde_json::to_vec(&meta).map_err(|e| DynamoError::Internal(e.to_string()))?,
+        );
+        batch.ops.extend(extra);
+        let version = match self.engine.commit(batch).await {
+            Ok(v) => v,
+            Err(rampart_storage::Error::Conflict { .. }) => {
+                return Err(DynamoError::ResourceInUse(format!(
+                    "Attempt to change a resource which is still in use: Table is being updated: {}",
+                    meta.name
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let table = Arc::new(Table { meta, version });
+        if let Ok(mut c) = self.catalog.write() {
+            c.insert(
+                (table.meta.account.clone(), table.meta.name.clone()),
+                table.clone(),
+            );
+        }
+        Ok(table)
+    }
+
+    /// Reloads one table's catalog record from storage into the cache.
+    pub(crate) async fn reload_table(
+        &self,
+        account: &str,
+        name: &str,
+    ) -> Result<Option<Arc<Table>>> {
+        let key = layout::catalog_key(account, name);
+        let found = self.engine.get(CATALOG_TREE, &key).await?;
+        let mut cache = self
+            .catalog
+            .write()
+            .map_err(|_| DynamoError::Internal("catalog lock".into()))?;
+        match found {
+            Some(v) => {
+                let meta: TableMeta = serde_json::from_slice(&v.value)
+                    .map_err(|e| DynamoError::Internal(format!("catalog record: {e}")))?;
+                let t = Arc::new(Table {
+                    meta,
+                    version: v.version,
+                });
+                cache.insert((account.to_owned(), name.to_owned()), t.clone());
+                Ok(Some(t))
+            }
+            None => {
+                cache.remove(&(account.to_owned(), name.to_owned()));
+                Ok(None)
+            }
+        }
+    }
+
+    /// Counts items and bytes of a table and its indexes (DynamoDB refreshes
+    /// these about every six hours; Rampart counts when asked).
+    pub(crate) async fn stats(&self, meta: &TableMeta) -> Result<TableStats> {
+        let mut stats = TableStats::default();
+        let (items, bytes) = self.count_tree(&layout::item_tree(meta)).await?;
+        stats.table_items = items;
+        stats.table_bytes = bytes;
+        for i in &meta.indexes {
+            let (items, bytes) = self.count_tree(&layout::index_tree(meta, &i.name)).await?;
+            stats.index.insert(i.name.clone(), (bytes, items));
+        }
+        Ok(stats)
+    }
+
+    async fn count_tree(&self, tree: &str) -> Result<(u64, u64)> {
+        let mut items = 0u64;
+        let mut bytes = 0u64;
+        let mut start = std::ops::Bound::Unbounded;
+        loop {
+            let page = self
+                .engine
+                .scan(
+                    tree,
+                    KeyRange {
+                        start,
+                        end: std::ops::Bound::Unbounded,
+                    },
+                    Direction::Forward,
+                    1000,
+                )
+                .await?;
+            let Some((last, _)) = page.last() else { break };
+            let last = last.clone();
+            for (_, v) in &page {
+                items += 1;
+                if let Ok(item) = crate::items::decode_item(&v.value) {
+                    bytes += crate::value::item_size(&item) as u64;
+                }
+            }
+            if page.len() < 1000 {
+                break;
+            }
+            start = std::ops::Bound::Excluded(last);
+        }
+        Ok((items, bytes))
+    }
+}
+
+/// Wraps a table description as `{"TableDescription": …}` with a status override.
+pub(crate) fn table_description(desc: Value, status: Option<&str>) -> Value {
+    let mut d = desc;
+    if let (Some(s), Some(obj)) = (status, d.as_object_mut()) {
+        obj.insert("TableStatus".into(), json!(s));
+    }
+    json!({ "TableDescription": d })
+}
