@@ -155,7 +155,11 @@ impl SeededIds {
     /// A generator seeded with `seed` (0 is replaced by a fixed non-zero seed).
     pub fn new(seed: u64) -> Self {
         Self {
-            state: Mutex::new(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed }),
+            state: Mutex::new(if seed == 0 {
+                0x9E37_79B9_7F4A_7C15
+            } else {
+                seed
+            }),
         }
     }
 }

@@ -63,7 +63,12 @@ fn range_is_empty(range: &KeyRange) -> bool {
 #[async_trait::async_trait]
 impl Engine for MemoryEngine {
     async fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Versioned>> {
-        Ok(self.lock().trees.get(tree).and_then(|t| t.get(key)).cloned())
+        Ok(self
+            .lock()
+            .trees
+            .get(tree)
+            .and_then(|t| t.get(key))
+            .cloned())
     }
 
     async fn get_many(&self, keys: &[(TreeName, Vec<u8>)]) -> Result<Vec<Option<Versioned>>> {

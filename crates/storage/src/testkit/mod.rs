@@ -53,7 +53,8 @@ async fn put_then_get_returns_value_and_version(e: &dyn Engine) {
 
     // Delete removes; deleting again is fine.
     let mut b = Batch::new();
-    b.delete("ck-put", b"a".to_vec()).delete("ck-put", b"a".to_vec());
+    b.delete("ck-put", b"a".to_vec())
+        .delete("ck-put", b"a".to_vec());
     e.commit(b).await.unwrap();
     assert_eq!(e.get("ck-put", b"a").await.unwrap(), None);
 
@@ -79,24 +80,36 @@ async fn batch_is_atomic_when_a_precondition_fails(e: &dyn Engine) {
         Err(Error::Conflict { index }) => assert_eq!(index, 1),
         other => panic!("expected conflict at 1, got {other:?}"),
     }
-    assert_eq!(e.get("ck-atomic", b"x").await.unwrap().unwrap().value, b"old");
+    assert_eq!(
+        e.get("ck-atomic", b"x").await.unwrap().unwrap().value,
+        b"old"
+    );
     assert_eq!(e.get("ck-atomic", b"z").await.unwrap(), None);
 
     // "Must be absent" fails on a present key and passes on an absent one.
     let mut b = Batch::new();
     b.expect("ck-atomic", b"x".to_vec(), None);
-    assert!(matches!(e.commit(b).await, Err(Error::Conflict { index: 0 })));
+    assert!(matches!(
+        e.commit(b).await,
+        Err(Error::Conflict { index: 0 })
+    ));
     let mut b = Batch::new();
     b.expect("ck-atomic", b"y".to_vec(), None)
         .expect("ck-atomic", b"x".to_vec(), Some(v))
         .put("ck-atomic", b"y".to_vec(), b"fresh".to_vec());
     e.commit(b).await.unwrap();
-    assert_eq!(e.get("ck-atomic", b"y").await.unwrap().unwrap().value, b"fresh");
+    assert_eq!(
+        e.get("ck-atomic", b"y").await.unwrap().unwrap().value,
+        b"fresh"
+    );
 
     // A stale version fails.
     let mut b = Batch::new();
     b.expect("ck-atomic", b"x".to_vec(), Some(v + 1_000_000));
-    assert!(matches!(e.commit(b).await, Err(Error::Conflict { index: 0 })));
+    assert!(matches!(
+        e.commit(b).await,
+        Err(Error::Conflict { index: 0 })
+    ));
 }
 
 async fn scans_are_ordered_bytewise_both_ways(e: &dyn Engine) {
@@ -270,7 +283,10 @@ async fn optimistic_increment_never_loses_an_update(e: Arc<dyn Engine>) {
                 loop {
                     let cur = e.get("ck-counter", b"n").await.unwrap();
                     let (n, expected) = match &cur {
-                        Some(v) => (u64::from_be_bytes(v.value.clone().try_into().unwrap()), Some(v.version)),
+                        Some(v) => (
+                            u64::from_be_bytes(v.value.clone().try_into().unwrap()),
+                            Some(v.version),
+                        ),
                         None => (0, None),
                     };
                     let mut b = Batch::new();
