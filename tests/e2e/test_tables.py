@@ -217,3 +217,32 @@ def test_tags_round_trip(ddb, table_name):
 def test_describe_endpoints_and_limits(ddb):
     assert ddb.describe_endpoints()["Endpoints"][0]["Address"] == f"dynamodb.{REGION}.amazonaws.com"
     assert ddb.describe_limits()["TableMaxReadCapacityUnits"] > 0
+
+
+def test_describe_table_counts_follow_every_kind_of_write(ddb, table_name):
+    # Sizes by AWS's rules: attribute name bytes + value bytes ("pk"+"a1" = 4).
+    create_table(ddb, table_name, extra_attributes=[("g", "S")], GlobalSecondaryIndexes=[{
+        "IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+    t = ddb.describe_table(TableName=table_name)["Table"]
+    assert (t["ItemCount"], t["TableSizeBytes"]) == (0, 0)
+    ddb.put_item(TableName=table_name, Item={"pk": {"S": "a1"}})
+    ddb.put_item(TableName=table_name, Item={"pk": {"S": "a2"}, "g": {"S": "x"}})
+    ddb.batch_write_item(RequestItems={table_name: [
+        {"PutRequest": {"Item": {"pk": {"S": "a3"}}}},
+        {"PutRequest": {"Item": {"pk": {"S": "a4"}, "g": {"S": "y"}}}},
+    ]})
+    ddb.transact_write_items(TransactItems=[{"Put": {"TableName": table_name, "Item": {"pk": {"S": "a5"}}}}])
+    ddb.update_item(TableName=table_name, Key={"pk": {"S": "a1"}}, UpdateExpression="SET g = :g",
+                    ExpressionAttributeValues={":g": {"S": "z"}})
+    ddb.delete_item(TableName=table_name, Key={"pk": {"S": "a3"}})
+    ddb.delete_item(TableName=table_name, Key={"pk": {"S": "never"}})
+    with pytest.raises(ClientError):
+        ddb.put_item(TableName=table_name, Item={"pk": {"S": "a6"}}, ConditionExpression="attribute_exists(pk)")
+    t = ddb.describe_table(TableName=table_name)["Table"]
+    # a1 (4 + g:z 2), a2 (6), a4 (6), a5 (4)
+    assert t["ItemCount"] == 4
+    assert t["TableSizeBytes"] == 6 + 6 + 6 + 4
+    gsi = t["GlobalSecondaryIndexes"][0]
+    assert gsi["ItemCount"] == 3
+    assert gsi["IndexSizeBytes"] == 18

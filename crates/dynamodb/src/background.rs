@@ -70,7 +70,7 @@ impl DynamoDb {
                     new: None,
                 };
                 stage(&mut batch, &w)?;
-                match self.engine.commit(batch).await {
+                match self.commit_writes(batch, &[&w]).await {
                     Ok(_) => deleted += 1,
                     Err(rampart_storage::Error::Conflict { .. }) => {}
                     Err(e) => return Err(e.into()),
@@ -165,7 +165,11 @@ impl DynamoDb {
             i.backfilling = false;
             i.status = "ACTIVE".into();
             match self.save_table(Some(cur.version), m, Vec::new()).await {
-                Ok(_) => return Ok(()),
+                Ok(saved) => {
+                    // Backfill puts are not counted exactly: count again.
+                    self.counters.invalidate(&saved.meta.id);
+                    return Ok(());
+                }
                 Err(DynamoError::ResourceInUse(_)) => continue,
                 Err(e) => return Err(e),
             }

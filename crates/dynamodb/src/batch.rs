@@ -289,6 +289,7 @@ impl DynamoDb {
             let mut batch = Batch::new();
             let mut caps: BTreeMap<String, Capacity> = BTreeMap::new();
             let mut metrics: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+            let mut staged = Vec::new();
             for ((table, key, key_item, new), cur) in planned.into_iter().zip(current) {
                 let (version, old) = match cur {
                     Some(v) => (Some(v.version), Some(decode_item(&v.value)?)),
@@ -308,8 +309,10 @@ impl DynamoDb {
                 {
                     metrics.entry(table.meta.name.clone()).or_default().push(m);
                 }
+                staged.push(w);
             }
-            match self.engine.commit(batch).await {
+            let writes: Vec<&StagedWrite> = staged.iter().collect();
+            match self.commit_writes(batch, &writes).await {
                 Ok(_) => {
                     let mut out = Map::new();
                     out.insert("UnprocessedItems".into(), json!({}));

@@ -468,7 +468,7 @@ impl DynamoDb {
             };
             let mut batch = Batch::new();
             let cap = stage(&mut batch, &w)?;
-            match self.engine.commit(batch).await {
+            match self.commit_writes(batch, &[&w]).await {
                 Ok(_) => return Ok((table, w.old, w.new, r, cap)),
                 Err(rampart_storage::Error::Conflict { index }) => {
                     if index == 1 {

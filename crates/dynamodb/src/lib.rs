@@ -22,6 +22,7 @@ pub mod model;
 pub mod ops;
 mod read;
 mod service;
+mod stats;
 mod tables;
 mod txn;
 pub mod validate;

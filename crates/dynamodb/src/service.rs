@@ -82,6 +82,8 @@ pub struct DynamoDb {
     /// (account, table name) → table. Authoritative in one process; a
     /// scale-out backend will need invalidation (future work).
     pub(crate) catalog: RwLock<HashMap<(String, String), Arc<Table>>>,
+    /// In-memory ItemCount/TableSizeBytes counters (see `stats.rs`).
+    pub(crate) counters: crate::stats::Registry,
     /// A handle on itself, for background tasks started by requests.
     me: std::sync::Weak<DynamoDb>,
 }
@@ -151,6 +153,7 @@ impl DynamoDb {
             ids,
             region,
             catalog: RwLock::new(map),
+            counters: crate::stats::Registry::default(),
             me: me.clone(),
         }))
     }
@@ -431,23 +434,34 @@ impl DynamoDb {
         }
     }
 
-    /// Counts items and bytes of a table and its indexes (DynamoDB refreshes
-    /// these about every six hours; Rampart counts when asked).
+    /// Item counts and sizes of a table and its indexes, from the in-memory
+    /// counters (computed by one scan the first time after start; see
+    /// `stats.rs`). DynamoDB refreshes these about every six hours; Rampart's
+    /// are exact.
     pub(crate) async fn stats(&self, meta: &TableMeta) -> Result<TableStats> {
-        let mut stats = TableStats::default();
-        let (items, bytes) = self.count_tree(&layout::item_tree(meta)).await?;
-        stats.table_items = items;
-        stats.table_bytes = bytes;
-        for i in &meta.indexes {
-            let (items, bytes) = self.count_tree(&layout::index_tree(meta, &i.name)).await?;
-            stats.index.insert(i.name.clone(), (bytes, items));
-        }
-        Ok(stats)
+        let counted = self
+            .counters
+            .get_or_compute(meta, || self.count_table(meta))
+            .await?;
+        Ok(counted.to_stats())
     }
 
-    async fn count_tree(&self, tree: &str) -> Result<(u64, u64)> {
-        let mut items = 0u64;
-        let mut bytes = 0u64;
+    /// Counts a table and its indexes by scanning their trees.
+    async fn count_table(&self, meta: &TableMeta) -> Result<crate::stats::Counters> {
+        let mut c = crate::stats::Counters::default();
+        let (items, bytes) = self.count_tree(&layout::item_tree(meta)).await?;
+        c.items = items;
+        c.bytes = bytes;
+        for i in &meta.indexes {
+            let counted = self.count_tree(&layout::index_tree(meta, &i.name)).await?;
+            c.index.insert(i.name.clone(), counted);
+        }
+        Ok(c)
+    }
+
+    async fn count_tree(&self, tree: &str) -> Result<(i64, i64)> {
+        let mut items = 0i64;
+        let mut bytes = 0i64;
         let mut start = std::ops::Bound::Unbounded;
         loop {
             let page = self
@@ -467,7 +481,7 @@ impl DynamoDb {
             for (_, v) in &page {
                 items += 1;
                 if let Ok(item) = crate::items::decode_item(&v.value) {
-                    bytes += crate::value::item_size(&item) as u64;
+                    bytes += i64::try_from(crate::value::item_size(&item)).unwrap_or(0);
                 }
             }
             if page.len() < 1000 {
@@ -476,6 +490,26 @@ impl DynamoDb {
             start = std::ops::Bound::Excluded(last);
         }
         Ok((items, bytes))
+    }
+
+    /// Commits a batch holding staged item writes: takes the tables' stats
+    /// gates, commits, and on success applies each write's exact delta to
+    /// the in-memory counters.
+    pub(crate) async fn commit_writes(
+        &self,
+        batch: Batch,
+        writes: &[&crate::items::StagedWrite],
+    ) -> std::result::Result<rampart_storage::CommitSeq, rampart_storage::Error> {
+        let _gates = self
+            .counters
+            .enter_write(writes.iter().map(|w| w.table.meta.id.as_str()))
+            .await;
+        let seq = self.engine.commit(batch).await?;
+        for w in writes {
+            self.counters
+                .apply(&w.table.meta.id, &crate::stats::delta(w));
+        }
+        Ok(seq)
     }
 }
 

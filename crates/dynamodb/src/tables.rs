@@ -107,6 +107,7 @@ impl DynamoDb {
         if let Ok(mut c) = self.catalog.write() {
             c.remove(&(account.to_owned(), t.meta.name.clone()));
         }
+        self.counters.forget(&t.meta.id);
         to_json(&table_description(
             t.meta.describe(&stats),
             Some("DELETING"),
@@ -377,7 +378,12 @@ impl DynamoDb {
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
             ));
         }
+        let indexes_changed = !extra.is_empty() || !new_indexes.is_empty();
         let saved = self.save_table(Some(t.version), meta, extra).await?;
+        if indexes_changed {
+            // Index trees were dropped or start empty: count again when asked.
+            self.counters.invalidate(&saved.meta.id);
+        }
         let status = "UPDATING";
         let stats = self.stats(&saved.meta).await?;
         let out = to_json(&table_description(

@@ -418,7 +418,8 @@ impl DynamoDb {
                     serde_json::to_vec(&rec).map_err(|e| DynamoError::Internal(e.to_string()))?,
                 );
             }
-            match self.engine.commit(batch).await {
+            let writes: Vec<&StagedWrite> = staged.iter().collect();
+            match self.commit_writes(batch, &writes).await {
                 Ok(_) => {
                     let mut out = Map::new();
                     let rendered: Vec<Value> = caps

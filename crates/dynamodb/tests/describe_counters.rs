@@ -1,0 +1,128 @@
+//! DescribeTable's in-memory counters stay exact while writes of every kind
+//! run concurrently with the first (lazy) count.
+#![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rampart_core::{
+    AccountId, NetworkOrigin, Principal, PrincipalKind, Region, RequestContext, RequestId,
+    SeededIds, SystemClock,
+};
+use rampart_dynamodb::{DynamoDb, Operation};
+use rampart_storage::MemoryEngine;
+use serde_json::{Value, json};
+
+fn ctx() -> RequestContext {
+    let addr = "127.0.0.1:1".parse().unwrap();
+    RequestContext {
+        request_id: RequestId("r".into()),
+        received_at: SystemTime::now(),
+        principal: Principal {
+            account: AccountId::parse("111122223333").unwrap(),
+            arn: "arn:aws:iam::111122223333:root".into(),
+            user_id: "111122223333".into(),
+            access_key_id: "AKID".into(),
+            kind: PrincipalKind::Root,
+        },
+        network: NetworkOrigin {
+            peer: addr,
+            local: addr,
+            listener_id: "test".into(),
+            vpc_id: None,
+            vpce_id: None,
+        },
+        tls: None,
+        region: Region("us-east-1".into()),
+    }
+}
+
+async fn call(db: &DynamoDb, op: Operation, body: Value) -> Value {
+    let call = db.parse(op, body.to_string().as_bytes()).unwrap();
+    let out = db.execute(&ctx(), call).await.unwrap();
+    serde_json::from_slice(&out).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn counts_are_exact_under_concurrent_writes_and_describes() {
+    let db = DynamoDb::open(
+        Arc::new(MemoryEngine::new()),
+        Arc::new(SystemClock),
+        Arc::new(SeededIds::new(7)),
+        Region("us-east-1".into()),
+    )
+    .await
+    .unwrap();
+    call(
+        &db,
+        Operation::CreateTable,
+        json!({"TableName": "counted", "BillingMode": "PAY_PER_REQUEST",
+               "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+               "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}),
+    )
+    .await;
+    // Some items before the first count.
+    for i in 0..50 {
+        call(
+            &db,
+            Operation::PutItem,
+            json!({"TableName": "counted", "Item": {"pk": {"S": format!("pre{i:03}")}}}),
+        )
+        .await;
+    }
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..40 {
+                let key = format!("w{w}-{i:03}");
+                call(
+                    &db,
+                    Operation::PutItem,
+                    json!({"TableName": "counted", "Item": {"pk": {"S": key}, "v": {"S": "xx"}}}),
+                )
+                .await;
+                if i % 4 == 0 {
+                    call(
+                        &db,
+                        Operation::DeleteItem,
+                        json!({"TableName": "counted", "Key": {"pk": {"S": key}}}),
+                    )
+                    .await;
+                }
+            }
+        }));
+    }
+    for _ in 0..2 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..20 {
+                call(
+                    &db,
+                    Operation::DescribeTable,
+                    json!({"TableName": "counted"}),
+                )
+                .await;
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let described = call(
+        &db,
+        Operation::DescribeTable,
+        json!({"TableName": "counted"}),
+    )
+    .await;
+    let scanned = call(&db, Operation::Scan, json!({"TableName": "counted"})).await;
+    let expected_items = 50 + 4 * 30;
+    assert_eq!(scanned["Count"], json!(expected_items));
+    assert_eq!(described["Table"]["ItemCount"], json!(expected_items));
+    // "pk" + "preNNN" = 8 bytes; "pk" + "wW-NNN" + "v" + "xx" = 11 bytes.
+    assert_eq!(
+        described["Table"]["TableSizeBytes"],
+        json!(50 * 8 + 4 * 30 * 11)
+    );
+}
