@@ -1,0 +1,273 @@
+//! The HTTP side: the endpoint, one HTTP/1.1 keep-alive connection per worker (hyper's
+//! `client::conn::http1`, no pool, so a worker's latency is its connection's), signing, and
+//! reading AWS's error type out of a response.
+//!
+//! HTTPS is parsed but refused for now: the connection is a plain `TcpStream`; a TLS
+//! connector (tokio-rustls) would wrap it in [`Connection::open`] and nothing else changes.
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::{Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use crate::sign::Signer;
+use crate::workload::Op;
+
+/// DynamoDB's JSON content type.
+pub const AMZ_JSON_1_0: &str = "application/x-amz-json-1.0";
+
+/// Where requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `http` (or `https`, refused when connecting until TLS is built in).
+    pub scheme: String,
+    /// Host name or address, as given.
+    pub host: String,
+    /// The port (80/443 by default).
+    pub port: u16,
+    /// The `Host` header: the host, with the port when it is not the scheme's default.
+    pub authority: String,
+}
+
+impl Endpoint {
+    /// Parses `http://host[:port][/]`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let uri: Uri = s
+            .parse()
+            .map_err(|e| format!("invalid endpoint {s:?}: {e}"))?;
+        let scheme = uri
+            .scheme_str()
+            .ok_or_else(|| format!("endpoint {s:?} needs a scheme (http://…)"))?
+            .to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "http" => 80,
+            "https" => 443,
+            other => return Err(format!("endpoint scheme {other:?} is not http or https")),
+        };
+        let host = uri
+            .host()
+            .ok_or_else(|| format!("endpoint {s:?} has no host"))?
+            .to_owned();
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            return Err(format!("endpoint {s:?} must not have a path or query"));
+        }
+        let port = uri.port_u16().unwrap_or(default_port);
+        let authority = if port == default_port {
+            host.clone()
+        } else {
+            format!("{host}:{port}")
+        };
+        Ok(Self {
+            scheme,
+            host,
+            port,
+            authority,
+        })
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}", self.scheme, self.authority)
+    }
+}
+
+/// What went wrong below HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The connection could not be made.
+    #[error("cannot connect to {endpoint}: {source}")]
+    Connect {
+        /// The endpoint.
+        endpoint: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// TLS is not built in yet.
+    #[error("https endpoints are not supported yet (plain http only)")]
+    HttpsUnsupported,
+    /// HTTP failed on an open connection (the connection is dropped).
+    #[error("http: {0}")]
+    Http(#[from] hyper::Error),
+    /// The request could not be built.
+    #[error("building the request: {0}")]
+    Request(#[from] http::Error),
+}
+
+impl ClientError {
+    /// A short name for error tables.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientError::Connect { .. } => "ConnectError",
+            ClientError::HttpsUnsupported => "HttpsUnsupported",
+            ClientError::Http(_) => "HttpError",
+            ClientError::Request(_) => "RequestError",
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// `None` for a 2xx; otherwise AWS's error type: the part of the body's `__type` after
+    /// `#` (`ConditionalCheckFailedException`), or `HTTP <status>` when there is none.
+    pub fn error_type(&self) -> Option<String> {
+        if self.status.is_success() {
+            return None;
+        }
+        Some(error_type(&self.body).unwrap_or_else(|| format!("HTTP {}", self.status.as_u16())))
+    }
+}
+
+/// The `__type` of an AWS JSON error body, without its namespace.
+pub fn error_type(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        #[serde(rename = "__type")]
+        ty: String,
+    }
+    let parsed: ErrorBody = serde_json::from_slice(body).ok()?;
+    let short = parsed.ty.rsplit('#').next().unwrap_or(&parsed.ty);
+    Some(short.to_owned())
+}
+
+/// One keep-alive HTTP/1.1 connection, used by one worker.
+pub struct Connection {
+    sender: http1::SendRequest<Full<Bytes>>,
+    authority: String,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("authority", &self.authority)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// Connects (with `TCP_NODELAY`) and spawns the task driving the connection.
+    pub async fn open(endpoint: &Endpoint) -> Result<Self, ClientError> {
+        if endpoint.scheme == "https" {
+            return Err(ClientError::HttpsUnsupported);
+        }
+        let stream = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
+            .await
+            .map_err(|source| ClientError::Connect {
+                endpoint: endpoint.to_string(),
+                source,
+            })?;
+        stream
+            .set_nodelay(true)
+            .map_err(|source| ClientError::Connect {
+                endpoint: endpoint.to_string(),
+                source,
+            })?;
+        let (sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            // Ends when the sender is dropped or the peer closes; the error, if any, shows up
+            // on the next request.
+            let _ = conn.await;
+        });
+        Ok(Self {
+            sender,
+            authority: endpoint.authority.clone(),
+        })
+    }
+
+    /// Signs and sends one DynamoDB call, reading the whole response.
+    pub async fn call(
+        &mut self,
+        signer: &mut Signer,
+        op: Op,
+        body: Bytes,
+        now: SystemTime,
+    ) -> Result<Reply, ClientError> {
+        let target = op.target();
+        let token = signer.session_token().map(str::to_owned);
+        let mut signed: Vec<(&str, &str)> = vec![
+            ("content-type", AMZ_JSON_1_0),
+            ("host", self.authority.as_str()),
+            ("x-amz-target", target),
+        ];
+        if let Some(t) = token.as_deref() {
+            signed.push(("x-amz-security-token", t));
+        }
+        let sig = signer.sign("POST", "/", &signed, &body, now);
+        let mut req = Request::post("/");
+        for (n, v) in &signed {
+            req = req.header(*n, *v);
+        }
+        let req = req
+            .header("x-amz-date", sig.amz_date)
+            .header("authorization", sig.authorization)
+            .body(Full::new(body))?;
+        self.sender.ready().await?;
+        let resp = self.sender.send_request(req).await?;
+        let status = resp.status();
+        let body = resp.into_body().collect().await?.to_bytes();
+        Ok(Reply { status, body })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_parses_host_port_and_default_ports() {
+        let e = Endpoint::parse("http://127.0.0.1:8000").unwrap();
+        assert_eq!((e.host.as_str(), e.port), ("127.0.0.1", 8000));
+        assert_eq!(e.authority, "127.0.0.1:8000");
+        let e = Endpoint::parse("http://localhost/").unwrap();
+        assert_eq!((e.port, e.authority.as_str()), (80, "localhost"));
+        let e = Endpoint::parse("https://dynamodb.us-east-1.amazonaws.com").unwrap();
+        assert_eq!((e.scheme.as_str(), e.port), ("https", 443));
+    }
+
+    #[test]
+    fn endpoint_without_scheme_or_with_path_is_refused() {
+        assert!(Endpoint::parse("127.0.0.1:8000").is_err());
+        assert!(Endpoint::parse("ftp://x").is_err());
+        assert!(Endpoint::parse("http://x/some/path").is_err());
+    }
+
+    #[test]
+    fn error_type_drops_the_namespace() {
+        let body = br#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#;
+        assert_eq!(
+            error_type(body).as_deref(),
+            Some("ConditionalCheckFailedException")
+        );
+        assert_eq!(
+            error_type(br#"{"__type":"ThrottlingException"}"#).as_deref(),
+            Some("ThrottlingException")
+        );
+        assert_eq!(error_type(b"<html>"), None);
+    }
+
+    #[test]
+    fn reply_without_aws_type_is_named_by_status() {
+        let r = Reply {
+            status: StatusCode::BAD_GATEWAY,
+            body: Bytes::from_static(b"oops"),
+        };
+        assert_eq!(r.error_type().as_deref(), Some("HTTP 502"));
+        let ok = Reply {
+            status: StatusCode::OK,
+            body: Bytes::new(),
+        };
+        assert_eq!(ok.error_type(), None);
+    }
+}

@@ -1,0 +1,92 @@
+//! The load loops end to end, against the ceiling server started in-process on a free port:
+//! every request is sent, answered and counted, in closed and open loop. (Against Rampart
+//! itself, see `tests/e2e/test_bench.py`.)
+
+use std::time::Duration;
+
+use rampart_bench::ceiling;
+use rampart_bench::client::Endpoint;
+use rampart_bench::keys::Distribution;
+use rampart_bench::run::{Plan, Stop, run};
+use rampart_bench::sign::Credentials;
+use rampart_bench::workload::{Keyspace, Workload};
+use rampart_core::Secret;
+
+async fn start_ceiling() -> Endpoint {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(ceiling::serve(listener, ceiling::fixed_body(128)));
+    Endpoint::parse(&format!("http://{addr}")).unwrap()
+}
+
+fn plan(endpoint: Endpoint, workload: Workload, stop: Stop, rate: Option<f64>) -> Plan {
+    Plan {
+        endpoint,
+        credentials: Credentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: Secret::new("secret".into()),
+            session_token: Some("token".into()),
+        },
+        region: "us-east-1".into(),
+        keyspace: Keyspace::new("bench".into(), 1000, 10, 128),
+        item_size: 128,
+        workload,
+        distribution: Distribution::Zipfian,
+        connections: 4,
+        stop,
+        rate,
+        warmup: Duration::ZERO,
+        batch_size: 25,
+        seed: 1,
+        progress: false,
+        watch_pid: Some(std::process::id()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_loop_sends_exactly_the_requested_count() {
+    let endpoint = start_ceiling().await;
+    let report = run(&plan(endpoint, Workload::YcsbB, Stop::Requests(300), None))
+        .await
+        .unwrap();
+    assert_eq!(report.requests, 300);
+    assert_eq!(report.ok, 300);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.misses, 0);
+    assert_eq!(report.mode, "closed");
+    let ops: u64 = report.operations.values().map(|o| o.requests).sum();
+    assert_eq!(ops, 300);
+    assert!(report.latency_us.p50 > 0.0);
+    assert!(report.latency_us.p50 <= report.latency_us.p99);
+    let server = report.server.unwrap();
+    assert!(server.rss_after_kib.is_some_and(|k| k > 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_loop_sends_the_requested_count_at_a_rate() {
+    let endpoint = start_ceiling().await;
+    let report = run(&plan(
+        endpoint,
+        Workload::BatchWrite,
+        Stop::Requests(50),
+        Some(500.0),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(report.mode, "open");
+    assert_eq!(report.ok, 50);
+    assert_eq!(report.target_rate, Some(500.0));
+    assert_eq!(report.operations["BatchWriteItem"].ok, 50);
+}
+
+#[tokio::test]
+async fn unreachable_endpoint_fails_before_measuring() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let endpoint = Endpoint::parse(&format!("http://{addr}")).unwrap();
+    let err = run(&plan(endpoint, Workload::GetItem, Stop::Requests(10), None))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("cannot connect"), "{err}");
+}
