@@ -2,6 +2,8 @@
 //! every request is sent, answered and counted, in closed and open loop. (Against Rampart
 //! itself, see `tests/e2e/test_bench.py`.)
 
+#![expect(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
+
 use std::time::Duration;
 
 use rampart_bench::ceiling;
