@@ -11,7 +11,7 @@ mod context;
 mod ids;
 mod secret;
 
-pub use clock::{Clock, FixedClock, SystemClock, epoch_seconds};
+pub use clock::{Clock, FixedClock, SystemClock, civil, epoch_seconds, iso8601};
 pub use context::{NetworkOrigin, Principal, PrincipalKind, RequestContext, TlsInfo};
 pub use ids::{AccountId, IdSource, InvalidAccountId, OsRandom, Region, RequestId, SeededIds};
 pub use secret::Secret;

@@ -237,7 +237,10 @@ impl DynamoDb {
             Call::DescribeTable(i) => vec![req("dynamodb:DescribeTable", table(&i.table_name))],
             Call::UpdateTable(i) => vec![req("dynamodb:UpdateTable", table(&i.table_name))],
             Call::DeleteTable(i) => vec![req("dynamodb:DeleteTable", table(&i.table_name))],
-            Call::ListTables(_) => vec![req("dynamodb:ListTables", "*".into())],
+            Call::ListTables(_) => vec![req(
+                "dynamodb:ListTables",
+                format!("arn:aws:dynamodb:{}:{account}:table/*", self.region),
+            )],
             Call::DescribeEndpoints => vec![req("dynamodb:DescribeEndpoints", "*".into())],
             Call::DescribeLimits => vec![req("dynamodb:DescribeLimits", "*".into())],
             Call::PutItem(i) => vec![req("dynamodb:PutItem", table(&i.table_name))],

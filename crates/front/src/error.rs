@@ -7,10 +7,25 @@ use http::{Response, StatusCode};
 use http_body_util::Full;
 use rampart_core::RequestId;
 use rampart_dynamodb::DynamoError;
+use rampart_iam::error::IamError;
 use rampart_sigv4::SigV4Error;
 use serde_json::{Map, Value, json};
 
+use crate::query;
+use crate::route::QueryService;
 use crate::wire;
+
+/// How an error is answered: DynamoDB's JSON or the Query protocol's XML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// AWS JSON 1.0 (DynamoDB); `gzip` when the client accepts it.
+    Json {
+        /// Compress the body.
+        gzip: bool,
+    },
+    /// Query protocol (IAM, STS).
+    Query(QueryService),
+}
 
 /// An error answered to a client.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +55,15 @@ pub enum ApiError {
     /// A DynamoDB error.
     #[error(transparent)]
     Dynamo(DynamoError),
+    /// An IAM or STS error.
+    #[error(transparent)]
+    Iam(IamError),
+    /// A Query-protocol request without `Action`.
+    #[error("missing action")]
+    MissingAction,
+    /// Temporary credentials past their expiry.
+    #[error("The security token included in the request is expired")]
+    ExpiredToken,
     /// An unexpected failure; the detail is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -105,10 +129,16 @@ impl ApiError {
                 format!("{CORAL}AccessDeniedException"),
                 Some(m.clone()),
             ),
-            Self::Internal(_) => (
+            Self::Internal(_) | Self::Iam(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("{DDB}InternalServerError"),
                 Some("Internal server error".into()),
+            ),
+            Self::MissingAction => (bad, format!("{CORAL}UnknownOperationException"), None),
+            Self::ExpiredToken => (
+                bad,
+                format!("{CORAL}ExpiredTokenException"),
+                Some(self.to_string()),
             ),
             Self::Dynamo(e) => {
                 use DynamoError as D;
@@ -172,40 +202,147 @@ impl ApiError {
             | Self::SigV4(_)
             | Self::UnrecognizedClient
             | Self::Dynamo(_)
+            | Self::Iam(_)
+            | Self::MissingAction
+            | Self::ExpiredToken
             | Self::Internal(_) => "message",
         }
     }
 
-    /// The HTTP response for this error.
-    pub fn into_response(self, request_id: &RequestId, gzip: bool) -> Response<Full<Bytes>> {
-        let (status, ty, msg, extra) = self.parts();
-        if matches!(self, Self::UnknownOperationXml) {
-            let mut r = wire::text_response(status, "<UnknownOperationException/>\n".into());
-            if let Ok(v) = http::HeaderValue::from_str(&request_id.0) {
-                r.headers_mut().insert("x-amzn-requestid", v);
+    /// The status, code and message of this error in the Query protocol
+    /// (IAM and STS use 403 for authentication failures and AccessDenied).
+    fn query_parts(&self) -> (StatusCode, bool, &'static str, String) {
+        let bad = StatusCode::BAD_REQUEST;
+        let forbidden = StatusCode::FORBIDDEN;
+        let conflict = StatusCode::CONFLICT;
+        match self {
+            Self::Iam(e) => {
+                let (status, code) = match e {
+                    IamError::NoSuchEntity(_) => (StatusCode::NOT_FOUND, "NoSuchEntity"),
+                    IamError::EntityAlreadyExists(_) => (conflict, "EntityAlreadyExists"),
+                    IamError::DeleteConflict(_) => (conflict, "DeleteConflict"),
+                    IamError::LimitExceeded(_) => (conflict, "LimitExceeded"),
+                    IamError::MalformedPolicyDocument(_) => (bad, "MalformedPolicyDocument"),
+                    IamError::InvalidInput(_) => (bad, "InvalidInput"),
+                    IamError::Validation(_) => (bad, "ValidationError"),
+                    IamError::InvalidAction(_) => (bad, "InvalidAction"),
+                    IamError::MissingParameter(_) => (bad, "MissingParameter"),
+                    IamError::AccessDenied(_) => (forbidden, "AccessDenied"),
+                    IamError::ExpiredToken(_) => (bad, "ExpiredToken"),
+                    IamError::PackedPolicyTooLarge(_) => (bad, "PackedPolicyTooLarge"),
+                    IamError::IdpRejectedClaim(_) => (forbidden, "IDPRejectedClaim"),
+                    IamError::InvalidIdentityToken(_) => (bad, "InvalidIdentityToken"),
+                    IamError::ServiceFailure(_) => {
+                        return (
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            false,
+                            "ServiceFailure",
+                            "Service failure".into(),
+                        );
+                    }
+                };
+                (status, true, code, e.to_string())
             }
-            return r;
+            Self::SigV4(e) => {
+                use rampart_sigv4::SigV4Error as S;
+                let (status, code) = match e {
+                    S::MissingAuthenticationToken => (forbidden, "MissingAuthenticationToken"),
+                    S::MalformedAuthorization { .. }
+                    | S::IncompleteAuthorization { .. }
+                    | S::IncompleteQueryParameters(_)
+                    | S::MalformedDate(_)
+                    | S::MalformedExpires(_)
+                    | S::SignedHeaderMissing(_)
+                    | S::UnsupportedAlgorithm(_)
+                    | S::MalformedCredential(_) => (bad, "IncompleteSignature"),
+                    S::UnrecognizedClient | S::InvalidSecurityToken => {
+                        (forbidden, "InvalidClientTokenId")
+                    }
+                    S::AmbiguousAuthentication
+                    | S::SignatureExpired { .. }
+                    | S::SignatureNotYetCurrent { .. }
+                    | S::HostNotSigned
+                    | S::CredentialScopeMismatch(_)
+                    | S::SignatureDoesNotMatch
+                    | S::PayloadHashMismatch => (forbidden, "SignatureDoesNotMatch"),
+                };
+                (status, true, code, e.to_string())
+            }
+            Self::UnrecognizedClient => (forbidden, true, "InvalidClientTokenId", self.to_string()),
+            Self::ExpiredToken => (forbidden, true, "ExpiredToken", self.to_string()),
+            Self::AccessDenied(m) => (forbidden, true, "AccessDenied", m.clone()),
+            Self::MissingAction => (bad, true, "MissingAction", "Missing Action".into()),
+            Self::UnknownOperation | Self::UnknownOperationXml => (
+                bad,
+                true,
+                "InvalidAction",
+                "Could not find operation for this version".into(),
+            ),
+            Self::Serialization(_) => (
+                bad,
+                true,
+                "MalformedQueryString",
+                "Malformed query string".into(),
+            ),
+            Self::RequestTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                true,
+                "RequestEntityTooLarge",
+                "Request entity too large".into(),
+            ),
+            Self::Dynamo(_) | Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                false,
+                "ServiceFailure",
+                "Service failure".into(),
+            ),
         }
-        if matches!(
-            self,
-            Self::Dynamo(DynamoError::Storage(_)) | Self::Dynamo(DynamoError::Internal(_))
-        ) {
-            tracing::error!(request_id = %request_id, error = %self, "internal error");
+    }
+
+    /// The HTTP response for this error.
+    pub fn into_response(
+        self,
+        request_id: &RequestId,
+        protocol: &Protocol,
+    ) -> Response<Full<Bytes>> {
+        match protocol {
+            Protocol::Query(service) => {
+                let (status, sender, code, message) = self.query_parts();
+                if status == StatusCode::INTERNAL_SERVER_ERROR {
+                    tracing::error!(request_id = %request_id, error = %self, "internal error");
+                }
+                let xml = query::error(service.namespace(), sender, code, &message, &request_id.0);
+                wire::xml_response(status, &request_id.0, xml)
+            }
+            Protocol::Json { gzip } => {
+                let (status, ty, msg, extra) = self.parts();
+                if matches!(self, Self::UnknownOperationXml) {
+                    let mut r =
+                        wire::text_response(status, "<UnknownOperationException/>\n".into());
+                    if let Ok(v) = http::HeaderValue::from_str(&request_id.0) {
+                        r.headers_mut().insert("x-amzn-requestid", v);
+                    }
+                    return r;
+                }
+                if status == StatusCode::INTERNAL_SERVER_ERROR {
+                    tracing::error!(request_id = %request_id, error = %self, "internal error");
+                }
+                let mut body = Map::new();
+                body.insert("__type".into(), json!(ty));
+                if let Some(m) = msg {
+                    body.insert(self.message_key().into(), json!(m));
+                }
+                body.extend(extra);
+                let bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
+                wire::json_response(
+                    status,
+                    "application/x-amz-json-1.0",
+                    &request_id.0,
+                    bytes,
+                    *gzip,
+                )
+            }
         }
-        let mut body = Map::new();
-        body.insert("__type".into(), json!(ty));
-        if let Some(m) = msg {
-            body.insert(self.message_key().into(), json!(m));
-        }
-        body.extend(extra);
-        let bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
-        wire::json_response(
-            status,
-            "application/x-amz-json-1.0",
-            &request_id.0,
-            bytes,
-            gzip,
-        )
     }
 }
 

@@ -11,6 +11,7 @@
 mod error;
 mod listener;
 mod pipeline;
+mod query;
 mod route;
 mod wire;
 

@@ -12,11 +12,13 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use rampart_core::{Clock, IdSource, NetworkOrigin, Region, RequestContext, RequestId};
 use rampart_dynamodb::DynamoDb;
+use rampart_iam::api::{Iam, Params};
 use rampart_iam::{KeyStore, Outcome, authz};
 use rampart_sigv4::{SignedRequest, SigningKeyCache};
 
-use crate::error::ApiError;
-use crate::route::Service;
+use crate::error::{ApiError, Protocol};
+use crate::query;
+use crate::route::{QueryService, Service};
 use crate::wire::{self, BodyError, MAX_BODY};
 
 /// What the listener knows about the connection a request arrived on.
@@ -36,6 +38,8 @@ pub struct App {
     pub region: Region,
     /// Access keys and their owners.
     pub keys: Arc<KeyStore>,
+    /// The IAM service.
+    pub iam: Arc<Iam>,
     /// The DynamoDB service.
     pub dynamodb: Arc<DynamoDb>,
     /// The clock (SigV4 skew, timestamps).
@@ -56,6 +60,21 @@ impl std::fmt::Debug for App {
 
 /// DynamoDB's JSON content type.
 const AMZ_JSON_1_0: &str = "application/x-amz-json-1.0";
+/// The Query protocol's content type.
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// The media type of a request, without parameters.
+fn media_type(parts: &Parts) -> &str {
+    parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+}
 
 impl App {
     /// Handles one HTTP request; never fails (errors become AWS error responses).
@@ -72,11 +91,17 @@ impl App {
                     format!("healthy: dynamodb.{}.amazonaws.com ", self.region),
                 ),
                 "/health" => wire::text_response(StatusCode::OK, "ok".into()),
-                _ => ApiError::UnknownOperationXml.into_response(&request_id, false),
+                _ => ApiError::UnknownOperationXml
+                    .into_response(&request_id, &Protocol::Json { gzip: false }),
             };
         }
 
         let gzip = wire::accepts_gzip(&parts.headers);
+        let protocol = if media_type(&parts) == FORM {
+            Protocol::Query(QueryService::Iam)
+        } else {
+            Protocol::Json { gzip }
+        };
         let raw = match Limited::new(body, MAX_BODY).collect().await {
             Ok(c) => c.to_bytes(),
             Err(e) => {
@@ -89,24 +114,139 @@ impl App {
                     // The client went away or sent a broken chunked body.
                     ApiError::Serialization(None)
                 };
-                return err.into_response(&request_id, gzip);
+                return err.into_response(&request_id, &protocol);
             }
         };
-        let result = self.call(conn, &parts, raw, &request_id, received_at).await;
-        match result {
-            Ok(body) => {
-                wire::json_response(StatusCode::OK, AMZ_JSON_1_0, &request_id.0, body, gzip)
-            }
-            Err(err) => {
-                if let ApiError::Internal(detail) = &err {
-                    tracing::error!(request_id = %request_id, detail = %detail, "internal error");
+        match protocol {
+            Protocol::Json { gzip } => {
+                match self
+                    .call_json(conn, &parts, raw, &request_id, received_at)
+                    .await
+                {
+                    Ok(body) => {
+                        wire::json_response(StatusCode::OK, AMZ_JSON_1_0, &request_id.0, body, gzip)
+                    }
+                    Err(err) => err.into_response(&request_id, &Protocol::Json { gzip }),
                 }
-                err.into_response(&request_id, gzip)
+            }
+            Protocol::Query(_) => {
+                self.call_query(conn, &parts, raw, &request_id, received_at)
+                    .await
             }
         }
     }
 
-    async fn call(
+    /// A Query-protocol call (IAM, STS): form in, XML out.
+    async fn call_query(
+        &self,
+        conn: &ConnInfo,
+        parts: &Parts,
+        raw: Bytes,
+        request_id: &RequestId,
+        received_at: SystemTime,
+    ) -> Response<Full<Bytes>> {
+        let body = match wire::decode_body(&parts.headers, raw.clone()) {
+            Ok(b) => b,
+            Err(BodyError::TooLarge) => {
+                return ApiError::RequestTooLarge
+                    .into_response(request_id, &Protocol::Query(QueryService::Iam));
+            }
+            Err(_) => {
+                return ApiError::Serialization(None)
+                    .into_response(request_id, &Protocol::Query(QueryService::Iam));
+            }
+        };
+        let params = Params(query::parse_form(&body));
+        let Some(service) = QueryService::from_version(params.get("Version")) else {
+            return ApiError::UnknownOperation
+                .into_response(request_id, &Protocol::Query(QueryService::Iam));
+        };
+        let protocol = Protocol::Query(service);
+        let action = params.get("Action").unwrap_or("").to_owned();
+        let result = async {
+            if action.is_empty() {
+                return Err(ApiError::MissingAction);
+            }
+            let ctx = self
+                .authenticate(
+                    conn,
+                    parts,
+                    &raw,
+                    Service::Query(service),
+                    request_id,
+                    received_at,
+                )
+                .await?;
+            match service {
+                QueryService::Iam => {
+                    let resource = self.iam.resource_arn(&ctx, &action, &params);
+                    self.authorize(&ctx, &format!("iam:{action}"), &resource)?;
+                    self.iam
+                        .call(&ctx, &action, &params, received_at)
+                        .await
+                        .map_err(ApiError::Iam)
+                }
+                QueryService::Sts => self
+                    .iam
+                    .sts(
+                        &ctx,
+                        &action,
+                        &params,
+                        received_at,
+                        &|action: &str, resource: &str| {
+                            self.authorize(&ctx, action, resource).map_err(|e| match e {
+                                ApiError::AccessDenied(m) => {
+                                    rampart_iam::error::IamError::AccessDenied(m)
+                                }
+                                other => {
+                                    rampart_iam::error::IamError::ServiceFailure(other.to_string())
+                                }
+                            })
+                        },
+                    )
+                    .await
+                    .map_err(ApiError::Iam),
+            }
+        }
+        .await;
+        match result {
+            Ok(nodes) => {
+                let xml = query::success(&action, service.namespace(), &nodes, &request_id.0);
+                wire::xml_response(StatusCode::OK, &request_id.0, xml)
+            }
+            Err(err) => err.into_response(request_id, &protocol),
+        }
+    }
+
+    /// Asks the authorization hook; a denial is logged with its reason and
+    /// answered with AWS's AccessDenied text.
+    fn authorize(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        resource: &str,
+    ) -> Result<(), ApiError> {
+        let req = authz::Request { action, resource };
+        let decision = rampart_iam::authorize(ctx, &req);
+        if decision.outcome == Outcome::Allow {
+            return Ok(());
+        }
+        tracing::info!(
+            request_id = %ctx.request_id,
+            principal = %ctx.principal.arn,
+            action,
+            resource,
+            reason = %decision.reason,
+            "access denied"
+        );
+        Err(ApiError::AccessDenied(format!(
+            "User: {} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action",
+            ctx.principal.arn
+        )))
+    }
+
+    /// A JSON-protocol call (DynamoDB).
+    async fn call_json(
         &self,
         conn: &ConnInfo,
         parts: &Parts,
@@ -117,12 +257,7 @@ impl App {
         if parts.method != Method::POST {
             return Err(ApiError::UnknownOperationXml);
         }
-        let content_type = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let media = content_type.split(';').next().unwrap_or("").trim();
+        let media = media_type(parts);
         if !raw.is_empty() && media != AMZ_JSON_1_0 && media != "application/json" {
             return Err(ApiError::UnknownOperationXml);
         }
@@ -155,31 +290,14 @@ impl App {
                 }
                 let call = self.dynamodb.parse(op, &body).map_err(ApiError::Dynamo)?;
                 for r in self.dynamodb.authz_requests(&ctx, &call) {
-                    let req = authz::Request {
-                        action: &r.action,
-                        resource: &r.resource,
-                    };
-                    let decision = rampart_iam::authorize(&ctx, &req);
-                    if decision.outcome != Outcome::Allow {
-                        tracing::info!(
-                            request_id = %request_id,
-                            principal = %ctx.principal.arn,
-                            action = %r.action,
-                            resource = %r.resource,
-                            reason = %decision.reason,
-                            "access denied"
-                        );
-                        return Err(ApiError::AccessDenied(format!(
-                            "User: {} is not authorized to perform: {} on resource: {} because no identity-based policy allows the {} action",
-                            ctx.principal.arn, r.action, r.resource, r.action
-                        )));
-                    }
+                    self.authorize(&ctx, &r.action, &r.resource)?;
                 }
                 self.dynamodb
                     .execute(&ctx, call)
                     .await
                     .map_err(ApiError::Dynamo)
             }
+            Service::Query(_) => Err(ApiError::UnknownOperation),
         }
     }
 
@@ -210,10 +328,17 @@ impl App {
             headers: &headers,
             body: raw_body,
         };
-        let expect = rampart_sigv4::Expectations::new(self.region.as_str(), service.signing_name());
-        // Date, skew and credential scope are checked before the key lookup,
-        // as DynamoDB does.
-        let auth = rampart_sigv4::parse(&signed, received_at, &expect).map_err(ApiError::SigV4)?;
+        // IAM is global and STS has a global endpoint: AWS signs them for
+        // us-east-1 unless the client names a region; accept either.
+        let primary =
+            rampart_sigv4::Expectations::new(self.region.as_str(), service.signing_name());
+        let auth = match rampart_sigv4::parse(&signed, received_at, &primary) {
+            Err(rampart_sigv4::SigV4Error::CredentialScopeMismatch(_)) if service.is_global() => {
+                let global = rampart_sigv4::Expectations::new("us-east-1", service.signing_name());
+                rampart_sigv4::parse(&signed, received_at, &global).map_err(ApiError::SigV4)?
+            }
+            other => other.map_err(ApiError::SigV4)?,
+        };
         let cred = self
             .keys
             .lookup(auth.access_key_id())
@@ -224,12 +349,31 @@ impl App {
         rampart_sigv4::verify_cached(&signed, &auth, &cred.secret, &self.signing_keys)
             .map_err(ApiError::SigV4)?;
         // Long-term keys carry no session token; temporary credentials
-        // arrive with STS.
-        if auth.session_token().is_some() {
-            return Err(ApiError::SigV4(
-                rampart_sigv4::SigV4Error::InvalidSecurityToken,
-            ));
+        // must carry theirs.
+        match (&cred.session, auth.session_token()) {
+            (None, None) => {}
+            (None, Some(_)) | (Some(_), None) => {
+                return Err(ApiError::SigV4(
+                    rampart_sigv4::SigV4Error::InvalidSecurityToken,
+                ));
+            }
+            (Some(session), Some(token)) => {
+                if !session.token_matches(token) {
+                    return Err(ApiError::SigV4(
+                        rampart_sigv4::SigV4Error::InvalidSecurityToken,
+                    ));
+                }
+                if session.expired(received_at) {
+                    return Err(ApiError::ExpiredToken);
+                }
+            }
         }
+        self.keys.note_used(
+            auth.access_key_id(),
+            received_at,
+            service.signing_name(),
+            auth.region(),
+        );
         let mut principal = cred.principal.clone();
         principal.access_key_id = auth.access_key_id().to_owned();
         Ok(RequestContext {

@@ -114,6 +114,18 @@ fn compress(body: &[u8]) -> Option<Vec<u8>> {
     enc.finish().ok()
 }
 
+/// An XML response of a Query-protocol service.
+pub fn xml_response(status: StatusCode, request_id: &str, body: String) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
 /// A plain-text response (health checks and the like).
 pub fn text_response(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(body)));

@@ -63,6 +63,97 @@ pub struct AccessKeyRecord {
     pub status: String,
     /// Seconds since the epoch at creation.
     pub created: u64,
+    /// When the key last signed a request (kept in memory between restarts
+    /// of the record; see [`KeyStore::note_used`]).
+    #[serde(default)]
+    pub last_used: Option<u64>,
+    /// The service it was last used with.
+    #[serde(default)]
+    pub last_used_service: Option<String>,
+    /// The region it was last used in.
+    #[serde(default)]
+    pub last_used_region: Option<String>,
+    /// Temporary credentials: the session token, sealed like the secret.
+    #[serde(default, with = "b64opt")]
+    pub sealed_token: Option<Vec<u8>>,
+    /// Temporary credentials: what the session is.
+    #[serde(default)]
+    pub session: Option<SessionMeta>,
+}
+
+/// What a temporary-credential session is (STS AssumeRole, GetSessionToken,
+/// AssumeRoleWithWebIdentity).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionMeta {
+    /// The role assumed, for role sessions.
+    pub role_arn: Option<String>,
+    /// The role's name (its policies are looked up by it).
+    pub role_name: Option<String>,
+    /// The session name.
+    pub session_name: Option<String>,
+    /// The ARN of the identity that asked for the session.
+    pub source_arn: String,
+    /// The inline session policy.
+    pub policy: Option<String>,
+    /// Managed session policies.
+    pub policy_arns: Vec<String>,
+    /// Session tags.
+    pub tags: Vec<(String, String)>,
+    /// Tags that pass on to chained role sessions.
+    pub transitive_tag_keys: Vec<String>,
+    /// `aws:SourceIdentity`.
+    pub source_identity: Option<String>,
+    /// When MFA authenticated the session (epoch seconds), if it did.
+    pub mfa_authenticated_at: Option<u64>,
+    /// Web identity claims (`www.amazon.com:user_id`, … → value).
+    pub web_identity: Vec<(String, String)>,
+    /// Issue time (epoch seconds).
+    pub issued: u64,
+    /// Expiry (epoch seconds).
+    pub expires: u64,
+}
+
+/// A temporary credential's session: the token it must present and what it is.
+#[derive(Debug, Clone)]
+pub struct SessionCred {
+    /// The session token.
+    token: Arc<Secret<String>>,
+    /// The session's metadata.
+    pub meta: SessionMeta,
+}
+
+impl SessionCred {
+    /// Whether `token` is this session's token (constant time).
+    pub fn token_matches(&self, token: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        let a = self.token.expose().as_bytes();
+        let b = token.as_bytes();
+        a.len() == b.len() && bool::from(a.ct_eq(b))
+    }
+
+    /// Whether the session has expired at `now`.
+    pub fn expired(&self, now: SystemTime) -> bool {
+        now_secs(now) >= self.meta.expires
+    }
+}
+
+mod b64opt {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(b) => s.serialize_some(&STANDARD.encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        let s = Option::<String>::deserialize(d)?;
+        s.map(|s| STANDARD.decode(s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }
 
 mod b64 {
@@ -89,6 +180,8 @@ pub struct Credential {
     pub principal: Principal,
     /// Whether the key is active.
     pub active: bool,
+    /// For temporary credentials: the session.
+    pub session: Option<SessionCred>,
 }
 
 /// What bootstrap produced.
@@ -112,6 +205,8 @@ pub struct KeyStore {
     ids: Arc<dyn IdSource>,
     /// Opened credentials by access key id.
     cache: RwLock<HashMap<String, Credential>>,
+    /// Last use of each key: (epoch seconds, service, region).
+    last_used: std::sync::Mutex<HashMap<String, (u64, String, String)>>,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -160,7 +255,194 @@ impl KeyStore {
             sealer,
             ids,
             cache: RwLock::new(HashMap::new()),
+            last_used: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Records that a key signed a request (for GetAccessKeyLastUsed).
+    pub fn note_used(&self, access_key_id: &str, now: SystemTime, service: &str, region: &str) {
+        if let Ok(mut m) = self.last_used.lock() {
+            match m.get_mut(access_key_id) {
+                Some(e) => {
+                    e.0 = now_secs(now);
+                    if e.1 != service {
+                        e.1 = service.to_owned();
+                    }
+                    if e.2 != region {
+                        e.2 = region.to_owned();
+                    }
+                }
+                None => {
+                    m.insert(
+                        access_key_id.to_owned(),
+                        (now_secs(now), service.to_owned(), region.to_owned()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The stored record of a key, with its last use filled in.
+    pub async fn record(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<AccessKeyRecord>, KeyStoreError> {
+        let Some(v) = self.engine.get(KEY_TREE, access_key_id.as_bytes()).await? else {
+            return Ok(None);
+        };
+        let mut rec: AccessKeyRecord =
+            serde_json::from_slice(&v.value).map_err(|e| KeyStoreError::Corrupt(e.to_string()))?;
+        if let Some((t, svc, region)) = self
+            .last_used
+            .lock()
+            .ok()
+            .and_then(|m| m.get(access_key_id).cloned())
+        {
+            rec.last_used = Some(t);
+            rec.last_used_service = Some(svc);
+            rec.last_used_region = Some(region);
+        }
+        Ok(Some(rec))
+    }
+
+    /// The access keys of IAM user `name` in `account`, oldest first.
+    pub async fn list_for_user(
+        &self,
+        account: &str,
+        name: &str,
+    ) -> Result<Vec<AccessKeyRecord>, KeyStoreError> {
+        let rows = self
+            .engine
+            .scan(
+                KEY_TREE,
+                rampart_storage::KeyRange::all(),
+                rampart_storage::Direction::Forward,
+                usize::MAX,
+            )
+            .await?;
+        let mut out = Vec::new();
+        for (_, v) in rows {
+            let rec: AccessKeyRecord = serde_json::from_slice(&v.value)
+                .map_err(|e| KeyStoreError::Corrupt(e.to_string()))?;
+            let user = rec.principal_arn.rsplit('/').next().unwrap_or_default();
+            if rec.principal_kind == "user"
+                && rec.session.is_none()
+                && rec.account_id == account
+                && user == name
+            {
+                out.push(rec);
+            }
+        }
+        out.sort_by_key(|r| r.created);
+        Ok(out)
+    }
+
+    /// Creates an access key for an IAM user; returns its id and secret.
+    pub async fn create_for_user(
+        &self,
+        user: &crate::store::User,
+        account: &str,
+        now: SystemTime,
+    ) -> Result<(String, Secret<String>), KeyStoreError> {
+        let id = generate_access_key_id(&*self.ids);
+        let secret = generate_secret_key(&*self.ids);
+        let owner = Principal {
+            account: AccountId::parse(account)
+                .map_err(|e| KeyStoreError::Corrupt(e.to_string()))?,
+            arn: user.arn.clone(),
+            user_id: user.id.clone(),
+            access_key_id: id.clone(),
+            kind: PrincipalKind::User,
+        };
+        self.store_key(&id, &secret, &owner, now).await?;
+        Ok((id, secret))
+    }
+
+    /// Issues temporary credentials (`ASIA…`, secret, session token) for
+    /// `owner`, described by `meta`.
+    pub async fn create_session(
+        &self,
+        owner: &Principal,
+        meta: SessionMeta,
+        now: SystemTime,
+    ) -> Result<(String, Secret<String>, Secret<String>), KeyStoreError> {
+        let mut id = generate_access_key_id(&*self.ids);
+        id.replace_range(0..4, "ASIA");
+        let secret = generate_secret_key(&*self.ids);
+        let mut raw = [0u8; 96];
+        self.ids.fill(&mut raw);
+        let token = Secret::new({
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        });
+        let sealed = self
+            .sealer
+            .seal(secret.expose().as_bytes(), id.as_bytes(), &*self.ids)?;
+        let sealed_token = self.sealer.seal(
+            token.expose().as_bytes(),
+            format!("{id}#token").as_bytes(),
+            &*self.ids,
+        )?;
+        let rec = AccessKeyRecord {
+            access_key_id: id.clone(),
+            sealed_secret: sealed,
+            account_id: owner.account.to_string(),
+            principal_arn: owner.arn.clone(),
+            user_id: owner.user_id.clone(),
+            principal_kind: match owner.kind {
+                PrincipalKind::Root => "root".into(),
+                PrincipalKind::User => "user".into(),
+                PrincipalKind::AssumedRole => "assumed-role".into(),
+            },
+            status: "Active".into(),
+            created: now_secs(now),
+            last_used: None,
+            last_used_service: None,
+            last_used_region: None,
+            sealed_token: Some(sealed_token),
+            session: Some(meta),
+        };
+        let mut b = Batch::new();
+        b.expect(KEY_TREE, id.as_bytes().to_vec(), None).put(
+            KEY_TREE,
+            id.as_bytes().to_vec(),
+            serde_json::to_vec(&rec).map_err(|e| KeyStoreError::Corrupt(e.to_string()))?,
+        );
+        self.engine.commit(b).await?;
+        Ok((id, secret, token))
+    }
+
+    /// Sets a key's status (`Some`) or deletes it (`None`).
+    pub async fn update_or_delete(
+        &self,
+        access_key_id: &str,
+        status: Option<&str>,
+    ) -> Result<(), KeyStoreError> {
+        let key = access_key_id.as_bytes().to_vec();
+        let mut b = Batch::new();
+        match status {
+            Some(s) => {
+                let Some(v) = self.engine.get(KEY_TREE, &key).await? else {
+                    return Ok(());
+                };
+                let mut rec: AccessKeyRecord = serde_json::from_slice(&v.value)
+                    .map_err(|e| KeyStoreError::Corrupt(e.to_string()))?;
+                rec.status = s.to_owned();
+                b.expect(KEY_TREE, key.clone(), Some(v.version)).put(
+                    KEY_TREE,
+                    key,
+                    serde_json::to_vec(&rec).map_err(|e| KeyStoreError::Corrupt(e.to_string()))?,
+                );
+            }
+            None => {
+                b.delete(KEY_TREE, key);
+            }
+        }
+        self.engine.commit(b).await?;
+        if let Ok(mut c) = self.cache.write() {
+            c.remove(access_key_id);
+        }
+        Ok(())
     }
 
     /// Creates the bootstrap account and its root key on first start, or
@@ -240,7 +522,10 @@ impl KeyStore {
         for (_, v) in rows {
             let rec: AccessKeyRecord = serde_json::from_slice(&v.value)
                 .map_err(|e| KeyStoreError::Corrupt(e.to_string()))?;
-            if rec.principal_kind == "root" && rec.account_id == account.as_str() {
+            if rec.principal_kind == "root"
+                && rec.session.is_none()
+                && rec.account_id == account.as_str()
+            {
                 return Ok(true);
             }
         }
@@ -270,6 +555,11 @@ impl KeyStore {
             },
             status: "Active".into(),
             created: now_secs(now),
+            last_used: None,
+            last_used_service: None,
+            last_used_region: None,
+            sealed_token: None,
+            session: None,
         };
         let mut b = Batch::new();
         b.expect(KEY_TREE, id.as_bytes().to_vec(), None).put(
@@ -317,6 +607,20 @@ impl KeyStore {
                 },
             },
             active: rec.status == "Active",
+            session: match (&rec.sealed_token, &rec.session) {
+                (Some(sealed), Some(meta)) => {
+                    let plain = self
+                        .sealer
+                        .open(sealed, format!("{}#token", rec.access_key_id).as_bytes())?;
+                    let token = String::from_utf8(plain.expose().clone())
+                        .map_err(|_| KeyStoreError::Corrupt("session token is not UTF-8".into()))?;
+                    Some(SessionCred {
+                        token: Arc::new(Secret::new(token)),
+                        meta: meta.clone(),
+                    })
+                }
+                _ => None,
+            },
         };
         if let Ok(mut c) = self.cache.write() {
             c.insert(rec.access_key_id, cred.clone());

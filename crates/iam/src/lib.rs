@@ -9,10 +9,30 @@
 //! and only ever leaves this crate inside a `Secret`.
 //! INVARIANT: [`authz::authorize`] is pure: no I/O, no clock, no async.
 
+pub mod api;
 pub mod authz;
+pub mod error;
 pub mod keys;
 pub mod seal;
+pub mod store;
+pub mod sts;
 
 pub use authz::{Decision, Outcome, authorize};
 pub use keys::{AccessKeyRecord, Credential, KeyStore, KeyStoreError};
 pub use seal::{SealError, Sealer};
+
+/// Checks that a policy document is one IAM would accept for `use_`.
+///
+/// Until the policy kernel lands this checks the JSON and the required
+/// top-level shape only.
+pub fn validate_policy(doc: &str, use_: api::DocUse) -> Result<(), error::IamError> {
+    let _ = use_;
+    let v: serde_json::Value = serde_json::from_str(doc)
+        .map_err(|_| error::IamError::MalformedPolicyDocument("Syntax errors in policy.".into()))?;
+    if v.get("Statement").is_none() {
+        return Err(error::IamError::MalformedPolicyDocument(
+            "Syntax errors in policy.".into(),
+        ));
+    }
+    Ok(())
+}

@@ -182,9 +182,22 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         addr: settings.listen.to_string(),
         reason: e.to_string(),
     })?;
+    let iam_store = Arc::new(
+        rampart_iam::store::IamStore::open(engine.clone(), ids.clone())
+            .await
+            .map_err(|e| StartError::DataDir {
+                path: settings.data_dir.display().to_string(),
+                reason: e.to_string(),
+            })?,
+    );
+    let iam = Arc::new(rampart_iam::api::Iam {
+        store: iam_store,
+        keys: keys.clone(),
+    });
     let app = Arc::new(App {
         region: settings.region.clone(),
         keys,
+        iam,
         dynamodb,
         clock,
         ids,

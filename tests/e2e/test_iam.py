@@ -1,0 +1,219 @@
+"""IAM and STS through boto3 and the AWS CLI."""
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import ACCOUNT
+
+
+def err(excinfo):
+    e = excinfo.value.response
+    return e["Error"]["Code"], e["Error"]["Message"], e["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture
+def iam(server):
+    return server.client("iam")
+
+
+@pytest.fixture
+def sts(server):
+    return server.client("sts")
+
+
+def uniq(request, prefix):
+    return f"{prefix}-{abs(hash(request.node.name)) % 10**8}"
+
+
+POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}
+
+
+def test_root_caller_identity(sts):
+    r = sts.get_caller_identity()
+    assert r["Account"] == ACCOUNT
+    assert r["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+    assert r["UserId"] == ACCOUNT
+
+
+def test_user_lifecycle_and_errors(iam, request):
+    name = uniq(request, "user")
+    u = iam.create_user(UserName=name, Tags=[{"Key": "team", "Value": "db"}])["User"]
+    assert u["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/{name}"
+    assert u["UserId"].startswith("AIDA") and len(u["UserId"]) == 21
+    with pytest.raises(ClientError) as e:
+        iam.create_user(UserName=name)
+    assert err(e) == ("EntityAlreadyExists", f"User with name {name} already exists.", 409)
+    assert iam.get_user(UserName=name)["User"]["Tags"] == [{"Key": "team", "Value": "db"}]
+    assert name in [x["UserName"] for x in iam.list_users()["Users"]]
+    with pytest.raises(ClientError) as e:
+        iam.get_user(UserName=name + "-nope")
+    assert err(e) == ("NoSuchEntity", f"The user with name {name}-nope cannot be found.", 404)
+    iam.put_user_policy(UserName=name, PolicyName="inline", PolicyDocument=json.dumps(POLICY))
+    got = iam.get_user_policy(UserName=name, PolicyName="inline")
+    assert got["PolicyDocument"] == POLICY
+    with pytest.raises(ClientError) as e:
+        iam.delete_user(UserName=name)
+    assert err(e) == ("DeleteConflict", "Cannot delete entity, must delete policies first.", 409)
+    iam.delete_user_policy(UserName=name, PolicyName="inline")
+    iam.delete_user(UserName=name)
+    with pytest.raises(ClientError) as e:
+        iam.get_user(UserName=name)
+    assert err(e)[0] == "NoSuchEntity"
+
+
+def test_malformed_policy_is_refused(iam, request):
+    name = uniq(request, "user")
+    iam.create_user(UserName=name)
+    with pytest.raises(ClientError) as e:
+        iam.put_user_policy(UserName=name, PolicyName="bad", PolicyDocument="{not json")
+    assert err(e)[0] == "MalformedPolicyDocument"
+    assert err(e)[2] == 400
+    assert iam.list_user_policies(UserName=name)["PolicyNames"] == []
+
+
+def test_managed_policy_versions(iam, request):
+    name = uniq(request, "pol")
+    arn = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(POLICY))["Policy"]["Arn"]
+    assert arn == f"arn:aws:iam::{ACCOUNT}:policy/{name}"
+    for i in range(4):
+        v = iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(POLICY), SetAsDefault=(i == 3))
+        assert v["PolicyVersion"]["VersionId"] == f"v{i + 2}"
+    with pytest.raises(ClientError) as e:
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(POLICY))
+    assert err(e)[0] == "LimitExceeded"
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v5"
+    with pytest.raises(ClientError) as e:
+        iam.delete_policy_version(PolicyArn=arn, VersionId="v5")
+    assert err(e) == ("DeleteConflict", "Cannot delete the default version of a policy.", 409)
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v2")
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v5")
+    versions = [v["VersionId"] for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]]
+    assert sorted(versions) == ["v1", "v2", "v3", "v4"]
+    doc = iam.get_policy_version(PolicyArn=arn, VersionId="v2")["PolicyVersion"]["Document"]
+    assert doc == POLICY
+
+
+def test_groups_roles_and_attachments(iam, request):
+    user, group, role = uniq(request, "u"), uniq(request, "g"), uniq(request, "r")
+    arn = iam.create_policy(PolicyName=uniq(request, "p"), PolicyDocument=json.dumps(POLICY))["Policy"]["Arn"]
+    iam.create_user(UserName=user)
+    iam.create_group(GroupName=group)
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    assert [u["UserName"] for u in iam.get_group(GroupName=group)["Users"]] == [user]
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName=user)["Groups"]] == [group]
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
+    r = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    assert r["AssumeRolePolicyDocument"] == trust
+    assert r["RoleId"].startswith("AROA")
+    iam.attach_group_policy(GroupName=group, PolicyArn=arn)
+    iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+    iam.attach_user_policy(UserName=user, PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
+    ents = iam.list_entities_for_policy(PolicyArn=arn)
+    assert [g["GroupName"] for g in ents["PolicyGroups"]] == [group]
+    assert [r["RoleName"] for r in ents["PolicyRoles"]] == [role]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 2
+    with pytest.raises(ClientError) as e:
+        iam.delete_policy(PolicyArn=arn)
+    assert err(e)[0] == "DeleteConflict"
+    with pytest.raises(ClientError) as e:
+        iam.attach_user_policy(UserName=user, PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/missing")
+    assert err(e) == ("NoSuchEntity", f"Policy arn:aws:iam::{ACCOUNT}:policy/missing does not exist or is not attachable.", 404)
+    with pytest.raises(ClientError) as e:
+        iam.delete_group(GroupName=group)
+    assert err(e)[0] == "DeleteConflict"
+    iam.detach_group_policy(GroupName=group, PolicyArn=arn)
+    iam.detach_role_policy(RoleName=role, PolicyArn=arn)
+    iam.remove_user_from_group(GroupName=group, UserName=user)
+    iam.delete_group(GroupName=group)
+    iam.delete_role(RoleName=role)
+    iam.delete_policy(PolicyArn=arn)
+
+
+def test_access_keys_limit_and_use(server, iam, request):
+    name = uniq(request, "keys")
+    iam.create_user(UserName=name)
+    k1 = iam.create_access_key(UserName=name)["AccessKey"]
+    k2 = iam.create_access_key(UserName=name)["AccessKey"]
+    assert k1["AccessKeyId"].startswith("AKIA") and len(k1["SecretAccessKey"]) == 40
+    with pytest.raises(ClientError) as e:
+        iam.create_access_key(UserName=name)
+    assert err(e) == ("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2", 409)
+    listed = {k["AccessKeyId"]: k["Status"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]}
+    assert listed == {k1["AccessKeyId"]: "Active", k2["AccessKeyId"]: "Active"}
+    # The user's key authenticates: STS says who it is.
+    sts = server.client("sts", access_key=k1["AccessKeyId"], secret_key=k1["SecretAccessKey"])
+    me = sts.get_caller_identity()
+    assert me["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/{name}"
+    # …and without a policy it may do nothing in DynamoDB.
+    ddb = server.client(access_key=k1["AccessKeyId"], secret_key=k1["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        ddb.list_tables()
+    code, msg, status = err(e)
+    assert (code, status) == ("AccessDeniedException", 400)
+    assert msg == (f"User: arn:aws:iam::{ACCOUNT}:user/{name} is not authorized to perform: dynamodb:ListTables "
+                   f"on resource: arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/* because no identity-based policy "
+                   f"allows the dynamodb:ListTables action")
+    last = iam.get_access_key_last_used(AccessKeyId=k1["AccessKeyId"])
+    assert last["UserName"] == name
+    assert last["AccessKeyLastUsed"]["ServiceName"] in ("sts", "dynamodb")
+    # Deactivated keys stop working at once.
+    iam.update_access_key(UserName=name, AccessKeyId=k1["AccessKeyId"], Status="Inactive")
+    with pytest.raises(ClientError) as e:
+        sts.get_caller_identity()
+    assert err(e)[0] == "InvalidClientTokenId"
+    with pytest.raises(ClientError) as e:
+        iam.delete_user(UserName=name)
+    assert err(e) == ("DeleteConflict", "Cannot delete entity, must delete access keys first.", 409)
+    iam.delete_access_key(UserName=name, AccessKeyId=k1["AccessKeyId"])
+    iam.delete_access_key(UserName=name, AccessKeyId=k2["AccessKeyId"])
+    iam.delete_user(UserName=name)
+
+
+def test_session_token_credentials_work_and_bad_tokens_do_not(server, sts):
+    creds = sts.get_session_token(DurationSeconds=900)["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA")
+    import boto3
+    from botocore.config import Config
+    good = boto3.client("sts", endpoint_url=server.endpoint, region_name="us-east-1",
+                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds["SessionToken"], config=Config(retries={"max_attempts": 0}))
+    assert good.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+    bad = boto3.client("sts", endpoint_url=server.endpoint, region_name="us-east-1",
+                       aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                       aws_session_token=creds["SessionToken"][:-4] + "AAAA", config=Config(retries={"max_attempts": 0}))
+    with pytest.raises(ClientError) as e:
+        bad.get_caller_identity()
+    assert err(e)[0] == "InvalidClientTokenId"
+    missing = boto3.client("sts", endpoint_url=server.endpoint, region_name="us-east-1",
+                           aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                           config=Config(retries={"max_attempts": 0}))
+    with pytest.raises(ClientError) as e:
+        missing.get_caller_identity()
+    assert err(e)[0] == "InvalidClientTokenId"
+
+
+def test_seed_cli_commands_create_and_attach_policy(server, tmp_path):
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "AccessToSpecificVPCEOnly", "Effect": "Deny", "Action": "dynamodb:*",
+                       "Resource": f"arn:aws:dynamodb:us-east-2:{ACCOUNT}:table/*",
+                       "Condition": {"StringNotEquals": {"aws:sourceVpce": "vpce-0c37d7b4a1d7a5b3c"}}}],
+    }
+    f = tmp_path / "policy.json"
+    f.write_text(json.dumps(doc))
+    server.cli("iam", "create-user", "--user-name", "dynauser")
+    server.cli("iam", "create-role", "--role-name", "dynarole", "--assume-role-policy-document",
+               json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    out = json.loads(server.cli("iam", "create-policy", "--policy-name", "vpcepolicy", "--policy-document", f"file://{f}").stdout)
+    assert out["Policy"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:policy/vpcepolicy"
+    server.cli("iam", "attach-user-policy", "--user-name", "dynauser", "--policy-arn", f"arn:aws:iam::{ACCOUNT}:policy/vpcepolicy")
+    server.cli("iam", "attach-role-policy", "--role-name", "dynarole", "--policy-arn", f"arn:aws:iam::{ACCOUNT}:policy/vpcepolicy")
+    listed = json.loads(server.cli("iam", "list-attached-user-policies", "--user-name", "dynauser").stdout)
+    assert listed["AttachedPolicies"] == [{"PolicyName": "vpcepolicy", "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/vpcepolicy"}]
+    bad = server.cli("iam", "attach-user-policy", "--user-name", "nobody", "--policy-arn",
+                     f"arn:aws:iam::{ACCOUNT}:policy/vpcepolicy", check=False)
+    assert bad.returncode != 0 and "NoSuchEntity" in bad.stderr
+    who = json.loads(server.cli("sts", "get-caller-identity").stdout)
+    assert who["Account"] == ACCOUNT
