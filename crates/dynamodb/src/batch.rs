@@ -50,29 +50,18 @@ impl DynamoDb {
         let mut v = Validator::new();
         check_return_modes(&mut v, &input.return_consumed_capacity, None);
         if v.not_null(&input.request_items, "requestItems") {
-            let n = input.request_items.as_ref().map(|m| m.len()).unwrap_or(0);
-            if n == 0 {
-                v.fail(
-                    Some("{}"),
-                    "requestItems",
-                    "Member must have length greater than or equal to 1",
-                );
-            }
-            for (name, ka) in input.request_items.iter().flatten() {
-                v.name(Some(name), "requestItems.member.key", 3);
-                let keys = ka.keys.as_ref().map(|k| k.len()).unwrap_or(0);
-                if ka.keys.is_none() {
-                    v.fail(
-                        None,
-                        &format!("requestItems.{name}.member.keys"),
-                        "Member must not be null",
-                    );
-                } else if !(1..=100).contains(&keys) {
-                    v.fail(
-                        Some("[...]"),
-                        &format!("requestItems.{name}.member.keys"),
-                        "Member must have length less than or equal to 100",
-                    );
+            let items = input.request_items.as_ref();
+            request_items_constraints(&mut v, items.map(|m| m.keys()), None);
+            let mut names: Vec<&String> = items.into_iter().flat_map(|m| m.keys()).collect();
+            names.sort();
+            for name in names {
+                let Some(ka) = items.and_then(|m| m.get(name)) else {
+                    continue;
+                };
+                let at = format!("requestItems.{name}.member.keys");
+                if v.not_null(&ka.keys, &at) {
+                    let n = ka.keys.as_ref().map(Vec::len).unwrap_or(0);
+                    v.count(n, if n == 0 { "[]" } else { "[...]" }, &at, 1, 100);
                 }
             }
         }
@@ -210,22 +199,28 @@ impl DynamoDb {
             Some(&input.return_item_collection_metrics),
         );
         if v.not_null(&input.request_items, "requestItems") {
-            let n = input.request_items.as_ref().map(|m| m.len()).unwrap_or(0);
-            if n == 0 {
-                v.fail(
-                    Some("{}"),
-                    "requestItems",
-                    "Member must have length greater than or equal to 1",
-                );
-            }
-            for (name, writes) in input.request_items.iter().flatten() {
-                v.name(Some(name), "requestItems.member.key", 3);
-                if writes.is_empty() || writes.len() > 25 {
-                    v.fail(
-                        Some("[...]"),
-                        &format!("requestItems.{name}.member"),
-                        "Member must have length less than or equal to 25, Member must have length greater than or equal to 1",
-                    );
+            let items = input.request_items.as_ref();
+            let bad_count = items
+                .into_iter()
+                .flat_map(|m| m.values())
+                .any(|w| w.is_empty() || w.len() > 25);
+            request_items_constraints(&mut v, items.map(|m| m.keys()), Some(bad_count));
+            let mut names: Vec<&String> = items.into_iter().flat_map(|m| m.keys()).collect();
+            names.sort();
+            for name in names {
+                for (i, w) in items
+                    .and_then(|m| m.get(name))
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    let at = format!("requestItems.{name}.member.{}.member", i + 1);
+                    if let Some(p) = &w.put_request {
+                        v.not_null(&p.item, &format!("{at}.putRequest.item"));
+                    }
+                    if let Some(d) = &w.delete_request {
+                        v.not_null(&d.key, &format!("{at}.deleteRequest.key"));
+                    }
                 }
             }
         }
@@ -250,9 +245,7 @@ impl DynamoDb {
                 for w in requests.get(name).into_iter().flatten() {
                     let (key_item, new) = match (&w.put_request, &w.delete_request) {
                         (Some(p), None) => {
-                            let item = p.item.clone().ok_or_else(|| {
-                                invalid("1 validation error detected: Value null at 'requestItems.member.member.putRequest.item' failed to satisfy constraint: Member must not be null")
-                            })?;
+                            let item = p.item.clone().unwrap_or_default();
                             check_item(&table.meta, &item)?;
                             let key: Item = table
                                 .meta
@@ -353,5 +346,55 @@ impl DynamoDb {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+}
+
+/// The constraints on `RequestItems` itself: at least one table, table names
+/// of 3..=255 characters of `[a-zA-Z0-9_.-]`, and (BatchWriteItem) 1..=25
+/// requests per table; DynamoDB reports each as one constraint on the map.
+fn request_items_constraints<'a>(
+    v: &mut Validator,
+    names: Option<impl Iterator<Item = &'a String>>,
+    bad_value_count: Option<bool>,
+) {
+    let names: Vec<&String> = names.into_iter().flatten().collect();
+    if names.is_empty() {
+        v.fail(
+            Some("{}"),
+            "requestItems",
+            "Member must have length greater than or equal to 1",
+        );
+        return;
+    }
+    let bad_name = names.iter().any(|n| {
+        let len = n.chars().count();
+        !(3..=255).contains(&len)
+            || !n
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+    });
+    let mut sorted = names.clone();
+    sorted.sort();
+    let shown = format!(
+        "{{{}}}",
+        sorted
+            .iter()
+            .map(|n| format!("{n}=[...]"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if bad_name {
+        v.fail(
+            Some(&shown),
+            "requestItems",
+            "Map keys must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]",
+        );
+    }
+    if bad_value_count == Some(true) {
+        v.fail(
+            Some(&shown),
+            "requestItems",
+            "Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]",
+        );
     }
 }

@@ -46,6 +46,15 @@ impl KeyType {
         }
     }
 
+    /// The same type as the key encoding names it.
+    pub fn key_type(self) -> crate::keys::KeyType {
+        match self {
+            Self::S => crate::keys::KeyType::S,
+            Self::N => crate::keys::KeyType::N,
+            Self::B => crate::keys::KeyType::B,
+        }
+    }
+
     /// Whether `v` is of this type.
     pub fn matches(self, v: &AttributeValue) -> bool {
         matches!(
@@ -414,7 +423,7 @@ fn invalid(msg: impl Into<String>) -> DynamoError {
     DynamoError::Validation(msg.into())
 }
 
-fn throughput_constraints(v: &mut Validator, pt: &ProvisionedThroughput, at: &str) {
+pub(crate) fn throughput_constraints(v: &mut Validator, pt: &ProvisionedThroughput, at: &str) {
     if v.not_null(&pt.read_capacity_units, &format!("{at}.readCapacityUnits")) {
         v.range(
             pt.read_capacity_units.unwrap_or(1),

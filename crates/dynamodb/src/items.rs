@@ -190,35 +190,48 @@ pub fn check_size(item: &Item) -> Result<()> {
     Ok(())
 }
 
-/// Expression placeholders with DynamoDB's up-front checks: the maps must
-/// not be empty, and may only be given when an expression uses them.
+/// Expression placeholders after DynamoDB's up-front checks on the maps
+/// themselves, in its order: non-empty maps with well-formed keys
+/// ([`Placeholders::check_keys`]), then every value valid
+/// ([`ExpressionValues::check`]). Call after [`check_mix`].
 pub fn placeholders<'a>(
     names: &'a Option<HashMap<String, String>>,
-    values: &'a Option<AttrMap>,
-    has_name_expressions: bool,
-    has_value_expressions: bool,
+    values: &'a Option<ExpressionValues>,
 ) -> Result<Placeholders<'a>> {
-    if let Some(n) = names {
-        if !has_name_expressions {
-            return Err(invalid(
-                "ExpressionAttributeNames can only be specified when using expressions",
-            ));
-        }
-        if n.is_empty() {
-            return Err(invalid("ExpressionAttributeNames must not be empty"));
-        }
-    }
+    let p = Placeholders::new(names.as_ref(), values.as_ref().map(|v| &v.all));
+    p.check_keys().map_err(expr_err)?;
     if let Some(v) = values {
-        if !has_value_expressions {
-            return Err(invalid(
-                "ExpressionAttributeValues can only be specified when using expressions",
-            ));
-        }
-        if v.is_empty() {
-            return Err(invalid("ExpressionAttributeValues must not be empty"));
-        }
+        v.check()?;
     }
-    Ok(Placeholders::new(names.as_ref(), values.as_ref()))
+    Ok(p)
+}
+
+/// DynamoDB's rules for mixing legacy and expression parameters
+/// ([`expr::legacy::check_parameter_mix`]): each list names the operation's
+/// parameters in DynamoDB's order with whether the request has them.
+pub fn check_mix(
+    non_expression: &[(&str, bool)],
+    expression: &[(&str, bool)],
+    has_names: bool,
+    has_values: bool,
+) -> Result<()> {
+    expr::legacy::check_parameter_mix(non_expression, expression, has_names, has_values)
+        .map_err(expr_err)
+}
+
+/// The limits on an item an update produced: DynamoDB words the size error
+/// differently from PutItem's.
+pub fn check_updated_item(item: &Item) -> Result<()> {
+    if item_size(item) > MAX_ITEM_SIZE {
+        return Err(invalid(
+            "Item size to update has exceeded the maximum allowed size",
+        ));
+    }
+    for v in item.values() {
+        v.check_nesting_depth()
+            .map_err(|e| invalid(e.to_string()))?;
+    }
+    Ok(())
 }
 
 pub(crate) fn expr_err(e: expr::ExprError) -> DynamoError {
@@ -371,7 +384,13 @@ pub fn stage(batch: &mut Batch, w: &StagedWrite) -> Result<Capacity> {
             && new_entry.as_ref().map(|(k, _)| k) != Some(ok)
         {
             batch.delete(itree.clone(), ok.clone());
-            units += 1.0;
+            // Removing an index entry costs by the size of that entry.
+            let old_entry = w
+                .old
+                .as_ref()
+                .map(|o| item_size(&layout::project_for_index(&meta.key, idx, o)))
+                .unwrap_or(0);
+            units += write_units(old_entry);
         }
         if let Some((k, projected)) = new_entry {
             let unchanged = w.old.as_ref().is_some_and(|o| {
@@ -734,7 +753,7 @@ impl DynamoDb {
                     for idx in &meta.indexes {
                         check_index_keys(idx, &item)?;
                     }
-                    check_size(&item).map_err(|_| invalid("Item size to update has exceeded the maximum allowed size"))?;
+                    check_updated_item(&item)?;
                     Ok((Some(item), paths))
                 },
             )
@@ -747,10 +766,23 @@ impl DynamoDb {
                 .as_ref()
                 .map(|o| expr::Projection::from_paths(paths.clone()).apply(o))
                 .filter(|m| !m.is_empty()),
-            "UPDATED_NEW" => new
-                .as_ref()
-                .map(|n| expr::Projection::from_paths(paths.clone()).apply(n))
-                .filter(|m| !m.is_empty()),
+            "UPDATED_NEW" => {
+                // What REMOVE took away is not part of the new item (and a
+                // removed list element's index now names its successor).
+                let written: Vec<expr::Path> = update
+                    .as_ref()
+                    .map(|u| {
+                        u.actions()
+                            .iter()
+                            .filter(|a| !matches!(a, expr::UpdateAction::Remove(_)))
+                            .map(|a| a.path().clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                new.as_ref()
+                    .map(|n| expr::Projection::from_paths(written).apply(n))
+                    .filter(|m| !m.is_empty())
+            }
             _ => None,
         };
         if let Some(a) = attrs {
@@ -778,19 +810,15 @@ impl DynamoDb {
         expected: &Option<std::collections::BTreeMap<String, expr::legacy::ExpectedAttributeValue>>,
         conditional_operator: &Option<String>,
         names: &Option<HashMap<String, String>>,
-        values: &Option<AttrMap>,
+        values: &Option<ExpressionValues>,
     ) -> Result<Option<expr::Condition>> {
-        if let (Some(_), Some(_)) = (expression, expected) {
-            return Err(invalid(
-                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}",
-            ));
-        }
+        check_mix(
+            &[("Expected", expected.is_some())],
+            &[("ConditionExpression", expression.is_some())],
+            names.is_some(),
+            values.is_some(),
+        )?;
         if let Some(e) = expected {
-            if names.is_some() || values.is_some() {
-                return Err(invalid(
-                    "ExpressionAttributeNames can only be specified when using expressions",
-                ));
-            }
             return expr::legacy::expected_to_condition(e, conditional_op(conditional_operator)?)
                 .map_err(expr_err);
         }
@@ -799,7 +827,7 @@ impl DynamoDb {
                 "ConditionalOperator can only be used when Expected or QueryFilter/ScanFilter are present",
             ));
         }
-        let mut p = placeholders(names, values, expression.is_some(), expression.is_some())?;
+        let mut p = placeholders(names, values)?;
         let c = match expression {
             Some(s) => {
                 Some(expr::parse_condition(s, &mut p, ConditionKind::Condition).map_err(expr_err)?)
@@ -814,40 +842,19 @@ impl DynamoDb {
         &self,
         input: &UpdateItemInput,
     ) -> Result<(Option<expr::UpdateExpr>, Option<expr::Condition>)> {
-        let uses_expr = input.update_expression.is_some() || input.condition_expression.is_some();
-        let uses_legacy = input.attribute_updates.is_some() || input.expected.is_some();
-        if uses_expr && uses_legacy {
-            let mut non = Vec::new();
-            if input.attribute_updates.is_some() {
-                non.push("AttributeUpdates");
-            }
-            if input.expected.is_some() {
-                non.push("Expected");
-            }
-            let mut ex = Vec::new();
-            if input.update_expression.is_some() {
-                ex.push("UpdateExpression");
-            }
-            if input.condition_expression.is_some() {
-                ex.push("ConditionExpression");
-            }
-            return Err(invalid(format!(
-                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
-                non.join(", "),
-                ex.join(", ")
-            )));
-        }
-        if uses_legacy {
-            if input.expression_attribute_names.is_some() {
-                return Err(invalid(
-                    "ExpressionAttributeNames can only be specified when using expressions",
-                ));
-            }
-            if input.expression_attribute_values.is_some() {
-                return Err(invalid(
-                    "ExpressionAttributeValues can only be specified when using expressions",
-                ));
-            }
+        check_mix(
+            &[
+                ("AttributeUpdates", input.attribute_updates.is_some()),
+                ("Expected", input.expected.is_some()),
+            ],
+            &[
+                ("UpdateExpression", input.update_expression.is_some()),
+                ("ConditionExpression", input.condition_expression.is_some()),
+            ],
+            input.expression_attribute_names.is_some(),
+            input.expression_attribute_values.is_some(),
+        )?;
+        if input.attribute_updates.is_some() || input.expected.is_some() {
             let update = match &input.attribute_updates {
                 Some(u) => Some(expr::legacy::attribute_updates_to_update(u).map_err(expr_err)?),
                 None => None,
@@ -870,8 +877,6 @@ impl DynamoDb {
         let mut p = placeholders(
             &input.expression_attribute_names,
             &input.expression_attribute_values,
-            uses_expr,
-            uses_expr,
         )?;
         let update = match &input.update_expression {
             Some(s) => Some(expr::parse_update(s, &mut p).map_err(expr_err)?),
@@ -894,23 +899,19 @@ impl DynamoDb {
         attributes_to_get: &Option<Vec<String>>,
         names: &Option<HashMap<String, String>>,
     ) -> Result<Option<expr::Projection>> {
-        if expression.is_some() && attributes_to_get.is_some() {
-            return Err(invalid(
-                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
-            ));
-        }
+        check_mix(
+            &[("AttributesToGet", attributes_to_get.is_some())],
+            &[("ProjectionExpression", expression.is_some())],
+            names.is_some(),
+            false,
+        )?;
         if let Some(a) = attributes_to_get {
-            if names.is_some() {
-                return Err(invalid(
-                    "ExpressionAttributeNames can only be specified when using expressions",
-                ));
-            }
             return expr::legacy::attributes_to_get_to_projection(a)
                 .map(Some)
                 .map_err(expr_err);
         }
         let none = None;
-        let mut p = placeholders(names, &none, expression.is_some(), true)?;
+        let mut p = placeholders(names, &none)?;
         let proj = match expression {
             Some(s) => Some(expr::parse_projection(s, &mut p).map_err(expr_err)?),
             None => None,

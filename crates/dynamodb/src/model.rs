@@ -10,8 +10,75 @@ use serde::{Deserialize, Serialize};
 use crate::expr::legacy::{AttributeValueUpdate, ExpectedAttributeValue, LegacyCondition};
 use crate::value::{AttributeValue, Item};
 
-/// `{name: value}` maps used for keys and expression values.
+/// `{name: value}` maps used for keys.
 pub type AttrMap = HashMap<String, AttributeValue>;
+
+/// `ExpressionAttributeValues`. A value of the wrong JSON shape fails the
+/// whole request at parse time (`SerializationException`, as on AWS), but a
+/// well-formed value that DynamoDB refuses (an empty AttributeValue, a bad
+/// number, an empty set, ...) is kept aside: DynamoDB reports it later, after
+/// the parameter checks, as `ExpressionAttributeValues contains invalid
+/// value: <why> for key <key>` ([`ExpressionValues::check`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExpressionValues {
+    /// Every key. An invalid value is stored as `NULL`; it is never used,
+    /// because `check` refuses the request before any expression is parsed.
+    pub all: HashMap<String, AttributeValue>,
+    /// The first invalid value in request order: (key, AWS's reason).
+    pub invalid: Option<(String, String)>,
+}
+
+impl ExpressionValues {
+    /// Refuses the request if a value was invalid, with DynamoDB's text.
+    pub fn check(&self) -> Result<(), crate::error::DynamoError> {
+        match &self.invalid {
+            Some((key, why)) => Err(crate::error::DynamoError::Validation(format!(
+                "ExpressionAttributeValues contains invalid value: {why} for key {key}"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ExpressionValues {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ExpressionValues;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of attribute values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = ExpressionValues::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    let raw: serde_json::Value = map.next_value()?;
+                    match serde_json::from_value::<AttributeValue>(raw) {
+                        Ok(v) => {
+                            out.all.insert(key, v);
+                        }
+                        Err(e) => {
+                            let msg = e.to_string();
+                            if crate::value::wire_error_kind(&msg)
+                                == crate::value::WireErrorKind::Serialization
+                            {
+                                return Err(serde::de::Error::custom(msg));
+                            }
+                            if out.invalid.is_none() {
+                                out.invalid = Some((key.clone(), msg));
+                            }
+                            out.all.insert(key, AttributeValue::Null);
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
 
 /// AttributeDefinition.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -223,7 +290,7 @@ pub struct PutItemInput {
     /// `#name` placeholders.
     pub expression_attribute_names: Option<HashMap<String, String>>,
     /// `:value` placeholders.
-    pub expression_attribute_values: Option<AttrMap>,
+    pub expression_attribute_values: Option<ExpressionValues>,
     /// `NONE` or `ALL_OLD`.
     pub return_values: Option<String>,
     /// `NONE`, `TOTAL`, `INDEXES`.
@@ -271,7 +338,7 @@ pub struct DeleteItemInput {
     /// `#name` placeholders.
     pub expression_attribute_names: Option<HashMap<String, String>>,
     /// `:value` placeholders.
-    pub expression_attribute_values: Option<AttrMap>,
+    pub expression_attribute_values: Option<ExpressionValues>,
     /// `NONE` or `ALL_OLD`.
     pub return_values: Option<String>,
     /// `NONE`, `TOTAL`, `INDEXES`.
@@ -301,7 +368,7 @@ pub struct UpdateItemInput {
     /// `#name` placeholders.
     pub expression_attribute_names: Option<HashMap<String, String>>,
     /// `:value` placeholders.
-    pub expression_attribute_values: Option<AttrMap>,
+    pub expression_attribute_values: Option<ExpressionValues>,
     /// `NONE`, `ALL_OLD`, `UPDATED_OLD`, `ALL_NEW`, `UPDATED_NEW`.
     pub return_values: Option<String>,
     /// `NONE`, `TOTAL`, `INDEXES`.
@@ -335,7 +402,7 @@ pub struct QueryInput {
     /// `#name` placeholders.
     pub expression_attribute_names: Option<HashMap<String, String>>,
     /// `:value` placeholders.
-    pub expression_attribute_values: Option<AttrMap>,
+    pub expression_attribute_values: Option<ExpressionValues>,
     /// `ALL_ATTRIBUTES`, `ALL_PROJECTED_ATTRIBUTES`, `SPECIFIC_ATTRIBUTES`, `COUNT`.
     pub select: Option<String>,
     /// Max items evaluated.
@@ -373,7 +440,7 @@ pub struct ScanInput {
     /// `#name` placeholders.
     pub expression_attribute_names: Option<HashMap<String, String>>,
     /// `:value` placeholders.
-    pub expression_attribute_values: Option<AttrMap>,
+    pub expression_attribute_values: Option<ExpressionValues>,
     /// Select.
     pub select: Option<String>,
     /// Max items evaluated.
@@ -515,7 +582,7 @@ pub struct TransactAction {
     /// `#name` placeholders.
     pub expression_attribute_names: Option<HashMap<String, String>>,
     /// `:value` placeholders.
-    pub expression_attribute_values: Option<AttrMap>,
+    pub expression_attribute_values: Option<ExpressionValues>,
     /// `NONE` or `ALL_OLD`.
     pub return_values_on_condition_check_failure: Option<String>,
 }

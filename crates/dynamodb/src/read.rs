@@ -12,8 +12,8 @@ use crate::catalog::{IndexMeta, KeySchema, ProjectionKind};
 use crate::error::{DynamoError, Result};
 use crate::expr::{self, ConditionKind, KeyCondition, RangeCondition};
 use crate::items::{
-    Capacity, check_return_modes, conditional_op, decode_item, expr_err, item_json, placeholders,
-    read_units,
+    Capacity, check_mix, check_return_modes, conditional_op, decode_item, expr_err, item_json,
+    placeholders, read_units,
 };
 use crate::keys::{encode_key_value, encode_prefix};
 use crate::layout;
@@ -74,42 +74,62 @@ impl Source<'_> {
     }
 }
 
-/// Resolves `Select` against the projection, with DynamoDB's rules.
+/// Resolves `Select` against the projection, with DynamoDB's rules and texts
+/// (as DynamoDB Local, AWS's own emulator, words them).
 fn resolve_select(
     select: Option<&str>,
-    has_projection: bool,
+    attributes_to_get: bool,
+    projection_expression: bool,
     index: Option<&IndexMeta>,
 ) -> Result<&'static str> {
-    let select = match (select, has_projection) {
-        (None, true) => "SPECIFIC_ATTRIBUTES",
-        (None, false) => {
-            if index.is_some() {
-                "ALL_PROJECTED_ATTRIBUTES"
-            } else {
-                "ALL_ATTRIBUTES"
-            }
-        }
-        (Some("SPECIFIC_ATTRIBUTES"), _) => "SPECIFIC_ATTRIBUTES",
-        (Some(other), true) => {
-            return Err(invalid(format!(
-                "Cannot specify the ProjectionExpression when choosing to get {other}"
-            )));
-        }
-        (Some("ALL_ATTRIBUTES"), false) => "ALL_ATTRIBUTES",
-        (Some("ALL_PROJECTED_ATTRIBUTES"), false) => "ALL_PROJECTED_ATTRIBUTES",
-        (Some("COUNT"), false) => "COUNT",
-        (Some(_), false) => "ALL_ATTRIBUTES",
+    let projected = attributes_to_get || projection_expression;
+    let given = if attributes_to_get {
+        "AttributesToGet"
+    } else {
+        "ProjectionExpression"
     };
-    if select == "ALL_PROJECTED_ATTRIBUTES" && index.is_none() {
-        return Err(invalid(
-            "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries",
-        ));
-    }
-    if select == "SPECIFIC_ATTRIBUTES" && !has_projection {
-        return Err(invalid(
-            "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires a ProjectionExpression or AttributesToGet",
-        ));
-    }
+    let select = match select {
+        None if projected => "SPECIFIC_ATTRIBUTES",
+        None if index.is_some() => "ALL_PROJECTED_ATTRIBUTES",
+        None => "ALL_ATTRIBUTES",
+        Some("ALL_ATTRIBUTES") => {
+            if projected {
+                return Err(invalid(format!(
+                    "Cannot specify the {given} when choosing to get ALL_ATTRIBUTES"
+                )));
+            }
+            "ALL_ATTRIBUTES"
+        }
+        Some("ALL_PROJECTED_ATTRIBUTES") => {
+            if projected {
+                return Err(invalid(format!(
+                    "Cannot specify the {given} when choosing to get ALL_PROJECTED_ATTRIBUTES"
+                )));
+            }
+            if index.is_none() {
+                return Err(invalid(
+                    "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+                ));
+            }
+            "ALL_PROJECTED_ATTRIBUTES"
+        }
+        Some("COUNT") => {
+            if projected {
+                return Err(invalid(format!(
+                    "Cannot specify the {given} when choosing to get only the Count"
+                )));
+            }
+            "COUNT"
+        }
+        Some(_) => {
+            if !projected {
+                return Err(invalid(
+                    "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+                ));
+            }
+            "SPECIFIC_ATTRIBUTES"
+        }
+    };
     if let Some(i) = index
         && select == "ALL_ATTRIBUTES"
         && i.global
@@ -168,29 +188,90 @@ impl DynamoDb {
     }
 
     /// Validates ExclusiveStartKey and turns it into a storage position.
+    /// The texts and their order are DynamoDB's (recorded by dynalite):
+    /// the source's own key first (for Query, and for Scan of an index),
+    /// then the table's key with the "starting key is invalid" prefix, then,
+    /// for Query, whether the key lies within the key condition.
     fn start_position(
         &self,
         source: &Source<'_>,
         esk: &Option<AttrMap>,
+        query: Option<&KeyCondition>,
     ) -> Result<Option<Vec<u8>>> {
         let Some(esk) = esk else { return Ok(None) };
+        const INVALID: &str = "The provided starting key is invalid";
+        const MISMATCH: &str = "The provided key element does not match the schema";
         let names = source.lek_names();
-        let bad = || {
-            invalid(
-                "The provided starting key is invalid: The provided key element does not match the schema",
-            )
-        };
-        if esk.len() != names.len() || names.iter().any(|n| !esk.contains_key(n)) {
-            return Err(bad());
+        if esk.len() != names.len() {
+            if query.is_none() && source.index.is_none() {
+                return Err(invalid(format!("{INVALID}: {MISMATCH}")));
+            }
+            return Err(invalid(INVALID));
         }
-        let item: Item = esk.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let meta = &source.table.meta;
-        for a in std::iter::once(&meta.key.hash).chain(meta.key.range.as_ref()) {
-            if !item.get(&a.name).is_some_and(|v| a.ty.matches(v)) {
-                return Err(bad());
+        let piece = |attr: &crate::catalog::KeyAttr| -> std::result::Result<(), String> {
+            let Some(v) = esk.get(&attr.name) else {
+                return Err(MISMATCH.to_owned());
+            };
+            if !attr.ty.matches(v) {
+                return Err(MISMATCH.to_owned());
+            }
+            let empty = match v {
+                AttributeValue::S(s) if s.is_empty() => Some("string"),
+                AttributeValue::B(b) if b.is_empty() => Some("binary"),
+                _ => None,
+            };
+            if let Some(what) = empty {
+                return Err(format!(
+                    "One or more parameter values were invalid: The AttributeValue for a key attribute cannot contain an empty {what} value. Key: {}",
+                    attr.name
+                ));
+            }
+            Ok(())
+        };
+        if query.is_some() || source.index.is_some() {
+            let key = source.key();
+            for a in std::iter::once(&key.hash).chain(key.range.as_ref()) {
+                if !esk.contains_key(&a.name) {
+                    return Err(invalid(INVALID));
+                }
+                piece(a).map_err(invalid)?;
             }
         }
-        source.entry_key(&item).map(Some).ok_or_else(bad)
+        let meta = &source.table.meta;
+        for a in std::iter::once(&meta.key.hash).chain(meta.key.range.as_ref()) {
+            piece(a).map_err(|m| invalid(format!("{INVALID}: {m}")))?;
+        }
+        if let Some(kc) = query {
+            let key = source.key();
+            let hash_matches = esk.get(&key.hash.name) == Some(&kc.hash);
+            let range_cond = kc.range.as_ref().zip(key.range.as_ref());
+            match range_cond {
+                None if !hash_matches => {
+                    return Err(invalid(
+                        "The provided starting key is outside query boundaries based on provided conditions",
+                    ));
+                }
+                Some((rc, r)) => {
+                    let in_range = esk.get(&r.name).is_some_and(|v| rc.matches(v));
+                    if !in_range {
+                        return Err(invalid(
+                            "The provided starting key does not match the range key predicate",
+                        ));
+                    }
+                    if !hash_matches {
+                        return Err(invalid(
+                            "The query can return at most one row and cannot be restarted",
+                        ));
+                    }
+                }
+                None => {}
+            }
+        }
+        let item: Item = esk.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        source
+            .entry_key(&item)
+            .map(Some)
+            .ok_or_else(|| invalid(format!("{INVALID}: {MISMATCH}")))
     }
 
     pub(crate) async fn query(&self, account: &str, input: QueryInput) -> Result<Vec<u8>> {
@@ -220,133 +301,112 @@ impl DynamoDb {
         let source = self.source_for(&table, &input.index_name, consistent)?;
         let key_schema = source.key().clone();
 
-        // Expressions or their legacy forms, never both.
-        let legacy = input.key_conditions.is_some()
-            || input.query_filter.is_some()
-            || input.attributes_to_get.is_some();
-        let modern = input.key_condition_expression.is_some()
-            || input.filter_expression.is_some()
-            || input.projection_expression.is_some();
-        if legacy && modern {
-            let mut non = Vec::new();
-            if input.attributes_to_get.is_some() {
-                non.push("AttributesToGet");
+        // Which parameters may be combined: DynamoDB's rules and texts.
+        check_mix(
+            &[
+                ("AttributesToGet", input.attributes_to_get.is_some()),
+                ("QueryFilter", input.query_filter.is_some()),
+                ("ConditionalOperator", input.conditional_operator.is_some()),
+                ("KeyConditions", input.key_conditions.is_some()),
+            ],
+            &[
+                (
+                    "ProjectionExpression",
+                    input.projection_expression.is_some(),
+                ),
+                ("FilterExpression", input.filter_expression.is_some()),
+                (
+                    "KeyConditionExpression",
+                    input.key_condition_expression.is_some(),
+                ),
+            ],
+            input.expression_attribute_names.is_some(),
+            input.expression_attribute_values.is_some(),
+        )?;
+        let legacy_filter = match &input.query_filter {
+            Some(f) => {
+                expr::legacy::filter_to_condition(f, conditional_op(&input.conditional_operator)?)
+                    .map_err(expr_err)?
             }
-            if input.query_filter.is_some() {
-                non.push("QueryFilter");
-            }
-            if input.key_conditions.is_some() {
-                non.push("KeyConditions");
-            }
-            let mut ex = Vec::new();
-            if input.projection_expression.is_some() {
-                ex.push("ProjectionExpression");
-            }
-            if input.filter_expression.is_some() {
-                ex.push("FilterExpression");
-            }
-            if input.key_condition_expression.is_some() {
-                ex.push("KeyConditionExpression");
-            }
-            return Err(invalid(format!(
-                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
-                non.join(", "),
-                ex.join(", ")
-            )));
+            None => None,
+        };
+        if input.conditional_operator.is_some() && input.query_filter.is_none() {
+            return Err(invalid(
+                "ConditionalOperator can only be used when Expected or QueryFilter/ScanFilter are present",
+            ));
         }
-        let (key_condition, filter, projection) = if legacy {
-            if input.expression_attribute_names.is_some() {
-                return Err(invalid(
-                    "ExpressionAttributeNames can only be specified when using expressions",
-                ));
+        let legacy_projection = match &input.attributes_to_get {
+            Some(a) => Some(expr::legacy::attributes_to_get_to_projection(a).map_err(expr_err)?),
+            None => None,
+        };
+        if input.key_conditions.is_none() && input.key_condition_expression.is_none() {
+            return Err(invalid(
+                "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+            ));
+        }
+        let mut p = placeholders(
+            &input.expression_attribute_names,
+            &input.expression_attribute_values,
+        )?;
+        let range_name = key_schema.range.as_ref().map(|r| r.name.as_str());
+        let key_condition = match (&input.key_condition_expression, &input.key_conditions) {
+            (Some(kce), _) => {
+                expr::parse_key_condition(kce, &mut p, &key_schema.hash.name, range_name)
+                    .map_err(expr_err)?
             }
-            if input.expression_attribute_values.is_some() {
-                return Err(invalid(
-                    "ExpressionAttributeValues can only be specified when using expressions",
-                ));
+            (None, Some(k)) => {
+                expr::legacy::key_conditions_to_key_condition(k, &key_schema.hash.name, range_name)
+                    .map_err(expr_err)?
             }
-            let kc = match &input.key_conditions {
-                Some(k) => expr::legacy::key_conditions_to_key_condition(
-                    k,
-                    &key_schema.hash.name,
-                    key_schema.range.as_ref().map(|r| r.name.as_str()),
-                )
-                .map_err(expr_err)?,
-                None => {
-                    return Err(invalid(
-                        "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
-                    ));
-                }
-            };
-            let filter = match &input.query_filter {
-                Some(f) => expr::legacy::filter_to_condition(
-                    f,
-                    conditional_op(&input.conditional_operator)?,
-                )
-                .map_err(expr_err)?,
-                None => None,
-            };
-            let projection = match &input.attributes_to_get {
-                Some(a) => {
-                    Some(expr::legacy::attributes_to_get_to_projection(a).map_err(expr_err)?)
-                }
-                None => None,
-            };
-            (kc, filter, projection)
-        } else {
-            if input.conditional_operator.is_some() {
-                return Err(invalid(
-                    "ConditionalOperator can only be used when Expected or QueryFilter/ScanFilter are present",
-                ));
-            }
-            let Some(kce) = &input.key_condition_expression else {
+            (None, None) => {
                 return Err(invalid(
                     "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
                 ));
-            };
-            let mut p = placeholders(
-                &input.expression_attribute_names,
-                &input.expression_attribute_values,
-                true,
-                true,
-            )?;
-            let kc = expr::parse_key_condition(
-                kce,
-                &mut p,
-                &key_schema.hash.name,
-                key_schema.range.as_ref().map(|r| r.name.as_str()),
+            }
+        };
+        let filter = match &input.filter_expression {
+            Some(f) => {
+                Some(expr::parse_condition(f, &mut p, ConditionKind::Filter).map_err(expr_err)?)
+            }
+            None => legacy_filter,
+        };
+        let projection = match &input.projection_expression {
+            Some(s) => Some(expr::parse_projection(s, &mut p).map_err(expr_err)?),
+            None => legacy_projection,
+        };
+        p.finish().map_err(expr_err)?;
+        key_condition
+            .check_types(
+                (&key_schema.hash.name, key_schema.hash.ty.key_type()),
+                key_schema
+                    .range
+                    .as_ref()
+                    .map(|r| (r.name.as_str(), r.ty.key_type())),
             )
             .map_err(expr_err)?;
-            let filter = match &input.filter_expression {
-                Some(f) => Some(
-                    expr::parse_condition(f, &mut p, ConditionKind::Filter).map_err(expr_err)?,
-                ),
-                None => None,
-            };
-            let projection = match &input.projection_expression {
-                Some(s) => Some(expr::parse_projection(s, &mut p).map_err(expr_err)?),
-                None => None,
-            };
-            p.finish().map_err(expr_err)?;
-            (kc, filter, projection)
-        };
+        let select = resolve_select(
+            input.select.as_deref(),
+            input.attributes_to_get.is_some(),
+            input.projection_expression.is_some(),
+            source.index,
+        )?;
         if let Some(f) = &filter {
+            let what = if input.query_filter.is_some() {
+                "QueryFilter"
+            } else {
+                "Filter Expression"
+            };
             for n in key_schema.names() {
                 if f.top_level_attributes().contains(n) {
                     return Err(invalid(format!(
-                        "Filter Expression can only contain non-primary key attributes: Primary key attribute: {n}"
+                        "{what} can only contain non-primary key attributes: Primary key attribute: {n}"
                     )));
                 }
             }
         }
-        let select = resolve_select(input.select.as_deref(), projection.is_some(), source.index)?;
-        if !key_schema.hash.ty.matches(&key_condition.hash) {
-            return Err(invalid(
-                "One or more parameter values were invalid: Condition parameter type does not match schema type",
-            ));
-        }
         let range = key_range(&key_schema, &key_condition)?;
-        let start = self.start_position(&source, &input.exclusive_start_key)?;
+        let start =
+            self.start_position(&source, &input.exclusive_start_key, Some(&key_condition))?;
         let forward = input.scan_index_forward.unwrap_or(true);
         let range = match (start, forward) {
             (Some(s), true) => KeyRange {
@@ -434,88 +494,77 @@ impl DynamoDb {
         let consistent = input.consistent_read.unwrap_or(false);
         let source = self.source_for(&table, &input.index_name, consistent)?;
 
-        let legacy = input.scan_filter.is_some() || input.attributes_to_get.is_some();
-        let modern = input.filter_expression.is_some() || input.projection_expression.is_some();
-        if legacy && modern {
-            let mut non = Vec::new();
-            if input.attributes_to_get.is_some() {
-                non.push("AttributesToGet");
-            }
-            if input.scan_filter.is_some() {
-                non.push("ScanFilter");
-            }
-            let mut ex = Vec::new();
-            if input.projection_expression.is_some() {
-                ex.push("ProjectionExpression");
-            }
-            if input.filter_expression.is_some() {
-                ex.push("FilterExpression");
-            }
-            return Err(invalid(format!(
-                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
-                non.join(", "),
-                ex.join(", ")
-            )));
-        }
-        let (filter, projection) = if legacy {
-            if input.expression_attribute_names.is_some() {
-                return Err(invalid(
-                    "ExpressionAttributeNames can only be specified when using expressions",
-                ));
-            }
-            if input.expression_attribute_values.is_some() {
-                return Err(invalid(
-                    "ExpressionAttributeValues can only be specified when using expressions",
-                ));
-            }
-            let filter = match &input.scan_filter {
-                Some(f) => expr::legacy::filter_to_condition(
-                    f,
-                    conditional_op(&input.conditional_operator)?,
-                )
-                .map_err(expr_err)?,
-                None => None,
-            };
-            let projection = match &input.attributes_to_get {
-                Some(a) => {
-                    Some(expr::legacy::attributes_to_get_to_projection(a).map_err(expr_err)?)
-                }
-                None => None,
-            };
-            (filter, projection)
-        } else {
-            if input.conditional_operator.is_some() {
-                return Err(invalid(
-                    "ConditionalOperator can only be used when Expected or QueryFilter/ScanFilter are present",
-                ));
-            }
-            let mut p = placeholders(
-                &input.expression_attribute_names,
-                &input.expression_attribute_values,
-                modern,
-                input.filter_expression.is_some(),
-            )?;
-            let filter = match &input.filter_expression {
-                Some(f) => Some(
-                    expr::parse_condition(f, &mut p, ConditionKind::Filter).map_err(expr_err)?,
+        check_mix(
+            &[
+                ("AttributesToGet", input.attributes_to_get.is_some()),
+                ("ScanFilter", input.scan_filter.is_some()),
+                ("ConditionalOperator", input.conditional_operator.is_some()),
+            ],
+            &[
+                (
+                    "ProjectionExpression",
+                    input.projection_expression.is_some(),
                 ),
-                None => None,
-            };
-            let projection = match &input.projection_expression {
-                Some(s) => Some(expr::parse_projection(s, &mut p).map_err(expr_err)?),
-                None => None,
-            };
-            p.finish().map_err(expr_err)?;
-            (filter, projection)
+                ("FilterExpression", input.filter_expression.is_some()),
+            ],
+            input.expression_attribute_names.is_some(),
+            input.expression_attribute_values.is_some(),
+        )?;
+        let legacy_projection = match &input.attributes_to_get {
+            Some(a) => Some(expr::legacy::attributes_to_get_to_projection(a).map_err(expr_err)?),
+            None => None,
         };
-        let select = resolve_select(input.select.as_deref(), projection.is_some(), source.index)?;
+        let legacy_filter = match &input.scan_filter {
+            Some(f) => {
+                expr::legacy::filter_to_condition(f, conditional_op(&input.conditional_operator)?)
+                    .map_err(expr_err)?
+            }
+            None => None,
+        };
+        if input.conditional_operator.is_some() && input.scan_filter.is_none() {
+            return Err(invalid(
+                "ConditionalOperator can only be used when Expected or QueryFilter/ScanFilter are present",
+            ));
+        }
+        let mut p = placeholders(
+            &input.expression_attribute_names,
+            &input.expression_attribute_values,
+        )?;
+        let filter = match &input.filter_expression {
+            Some(f) => {
+                Some(expr::parse_condition(f, &mut p, ConditionKind::Filter).map_err(expr_err)?)
+            }
+            None => legacy_filter,
+        };
+        let projection = match &input.projection_expression {
+            Some(s) => Some(expr::parse_projection(s, &mut p).map_err(expr_err)?),
+            None => legacy_projection,
+        };
+        p.finish().map_err(expr_err)?;
+        let select = resolve_select(
+            input.select.as_deref(),
+            input.attributes_to_get.is_some(),
+            input.projection_expression.is_some(),
+            source.index,
+        )?;
         let seg_start = layout::segment_start(segment, total).map(|s| s.to_vec());
         let seg_end = if segment + 1 >= total {
             None
         } else {
             layout::segment_start(segment + 1, total).map(|s| s.to_vec())
         };
-        let start = self.start_position(&source, &input.exclusive_start_key)?;
+        let start = self.start_position(&source, &input.exclusive_start_key, None)?;
+        if let Some(s) = &start
+            && total > 1
+        {
+            let before_start = seg_start.as_ref().is_some_and(|b| s < b);
+            let after_end = seg_end.as_ref().is_some_and(|e| s >= e);
+            if before_start || after_end {
+                return Err(invalid(format!(
+                    "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: {total} Segment: {segment}"
+                )));
+            }
+        }
         let range = KeyRange {
             start: match (start, seg_start) {
                 (Some(s), _) => Bound::Excluded(s),

@@ -168,7 +168,62 @@ impl DynamoDb {
         } else {
             Vec::new()
         };
+        if let Some(pt) = &input.provisioned_throughput {
+            crate::catalog::throughput_constraints(&mut v, pt, "provisionedThroughput");
+        }
         v.finish()?;
+        // The checks DynamoDB makes before it looks the table up.
+        let gsi_updates = input
+            .global_secondary_index_updates
+            .as_deref()
+            .unwrap_or(&[]);
+        let anything = input.provisioned_throughput.is_some()
+            || input.billing_mode.is_some()
+            || input.stream_specification.is_some()
+            || !gsi_updates.is_empty()
+            || input.sse_specification.is_some()
+            || input.table_class.is_some()
+            || input.deletion_protection_enabled.is_some();
+        if !anything {
+            return Err(invalid(
+                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+            ));
+        }
+        if input.billing_mode.as_deref() == Some("PROVISIONED")
+            && input.provisioned_throughput.is_none()
+        {
+            return Err(invalid(
+                "One or more parameter values were invalid: ProvisionedThroughput must be specified when BillingMode is PROVISIONED",
+            ));
+        }
+        if let Some(pt) = &input.provisioned_throughput {
+            catalog::check_throughput_bounds(pt)?;
+        }
+        let mut update_names = BTreeSet::new();
+        for u in gsi_updates {
+            let name = u
+                .update
+                .as_ref()
+                .and_then(|x| x.index_name.clone())
+                .or_else(|| u.create.as_ref().and_then(|x| x.index_name.clone()))
+                .or_else(|| u.delete.as_ref().and_then(|x| x.index_name.clone()));
+            if u.update.is_none() && u.create.is_none() && u.delete.is_none() {
+                return Err(invalid(
+                    "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null",
+                ));
+            }
+            let name = name.unwrap_or_default();
+            if !update_names.insert(name.clone()) {
+                return Err(invalid(format!(
+                    "One or more parameter values were invalid: Only one global secondary index update per index is allowed simultaneously. Index: {name}"
+                )));
+            }
+        }
+        if gsi_updates.len() > 5 {
+            return Err(DynamoError::LimitExceeded(
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table".into(),
+            ));
+        }
         let t = self.table_or_not_found(account, &input.table_name)?;
         let now = self.now();
         let mut meta = t.meta.clone();
@@ -188,10 +243,26 @@ impl DynamoDb {
                 for i in meta.indexes.iter_mut().filter(|i| i.global) {
                     i.throughput = Some(catalog::Throughput::default());
                 }
-            } else if input.provisioned_throughput.is_none() {
-                return Err(invalid(
-                    "One or more parameter values were invalid: ProvisionedThroughput must be specified when BillingMode is PROVISIONED",
-                ));
+            } else {
+                // Every GSI needs throughput of its own in provisioned mode.
+                let updated: BTreeSet<&str> = gsi_updates
+                    .iter()
+                    .filter_map(|u| u.update.as_ref())
+                    .filter(|u| u.provisioned_throughput.is_some())
+                    .filter_map(|u| u.index_name.as_deref())
+                    .collect();
+                let missing: Vec<&str> = meta
+                    .indexes
+                    .iter()
+                    .filter(|i| i.global && !updated.contains(i.name.as_str()))
+                    .map(|i| i.name.as_str())
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(invalid(format!(
+                        "One or more parameter values were invalid: ProvisionedThroughput must be specified for index: {}",
+                        missing.join(",")
+                    )));
+                }
             }
         }
         let provisioned = meta.billing_mode == "PROVISIONED";
@@ -222,21 +293,17 @@ impl DynamoDb {
             meta.throughput = tp;
             changed = true;
         }
-        for (n, u) in input
-            .global_secondary_index_updates
-            .iter()
-            .flatten()
-            .enumerate()
-        {
+        for u in gsi_updates {
             let actions = [u.create.is_some(), u.update.is_some(), u.delete.is_some()]
                 .iter()
                 .filter(|x| **x)
                 .count();
             if actions != 1 {
-                return Err(invalid(format!(
-                    "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Update, or GlobalSecondaryIndexUpdate.Delete must be specified (update {})",
-                    n + 1
-                )));
+                // Not confirmed against DynamoDB: the text for more than one
+                // action in one GlobalSecondaryIndexUpdate.
+                return Err(invalid(
+                    "One or more parameter values were invalid: Only one of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete may be specified",
+                ));
             }
             if let Some(c) = &u.create {
                 let mut defs = meta.attributes.clone();
@@ -374,6 +441,8 @@ impl DynamoDb {
             changed = true;
         }
         if !changed {
+            // E.g. only BillingMode, equal to the current mode. Not confirmed
+            // against DynamoDB: refused (fail closed) rather than a no-op.
             return Err(invalid(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
             ));

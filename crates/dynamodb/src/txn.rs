@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{DynamoError, Result};
 use crate::expr::{self, ConditionKind};
 use crate::items::{
-    Capacity, StagedWrite, check_index_keys, check_item, check_key, check_return_modes, check_size,
-    decode_item, expr_err, item_json, placeholders, read_units, stage,
+    Capacity, StagedWrite, check_index_keys, check_item, check_key, check_mix, check_return_modes,
+    check_updated_item, decode_item, expr_err, item_json, placeholders, read_units, stage,
 };
 use crate::layout::{self, TOKENS_TREE};
 use crate::model::*;
@@ -97,7 +97,22 @@ impl DynamoDb {
         check_return_modes(&mut v, &input.return_consumed_capacity, None);
         if v.not_null(&input.transact_items, "transactItems") {
             let n = input.transact_items.as_ref().map(Vec::len).unwrap_or(0);
-            v.count(n, "[...]", "transactItems", 1, 100);
+            v.count(
+                n,
+                if n == 0 { "[]" } else { "[...]" },
+                "transactItems",
+                1,
+                100,
+            );
+        }
+        for (i, t) in input.transact_items.iter().flatten().enumerate() {
+            let at = format!("transactItems.{}.member.get", i + 1);
+            if v.not_null(&t.get, &at)
+                && let Some(g) = &t.get
+            {
+                v.not_null(&g.key, &format!("{at}.key"));
+                v.name(g.table_name.as_deref(), &format!("{at}.tableName"), 3);
+            }
         }
         v.finish()?;
         let mut plans = Vec::new();
@@ -179,12 +194,20 @@ impl DynamoDb {
     ) -> Result<Action> {
         let table = self.table_for_items(account, &a.table_name)?;
         let meta = &table.meta;
-        let has_values_use = a.condition_expression.is_some() || a.update_expression.is_some();
+        let mut exprs = Vec::new();
+        if kind == "Update" {
+            exprs.push(("UpdateExpression", a.update_expression.is_some()));
+        }
+        exprs.push(("ConditionExpression", a.condition_expression.is_some()));
+        check_mix(
+            &[],
+            &exprs,
+            a.expression_attribute_names.is_some(),
+            a.expression_attribute_values.is_some(),
+        )?;
         let mut p = placeholders(
             &a.expression_attribute_names,
             &a.expression_attribute_values,
-            has_values_use,
-            has_values_use,
         )?;
         let update = match (kind, &a.update_expression) {
             ("Update", Some(u)) => Some(expr::parse_update(u, &mut p).map_err(expr_err)?),
@@ -258,14 +281,44 @@ impl DynamoDb {
         );
         if v.not_null(&input.transact_items, "transactItems") {
             let n = input.transact_items.as_ref().map(Vec::len).unwrap_or(0);
-            v.count(n, "[...]", "transactItems", 1, 100);
+            v.count(
+                n,
+                if n == 0 { "[]" } else { "[...]" },
+                "transactItems",
+                1,
+                100,
+            );
         }
         if let Some(t) = &input.client_request_token {
             v.length(t, "clientRequestToken", 1, 36);
         }
+        for (i, t) in input.transact_items.iter().flatten().enumerate() {
+            check_write_member(&mut v, i, t);
+        }
         v.finish()?;
         let items = input.transact_items.clone().unwrap_or_default();
-        let request_hash = hex_sha256(&format!("{:?}", items));
+        for t in &items {
+            let n = [
+                t.condition_check.is_some(),
+                t.put.is_some(),
+                t.delete.is_some(),
+                t.update.is_some(),
+            ]
+            .into_iter()
+            .filter(|p| *p)
+            .count();
+            if n == 0 {
+                return Err(invalid(
+                    "Invalid Request: TransactWriteRequest should contain Delete or Put or Update request",
+                ));
+            }
+            if n > 1 {
+                return Err(invalid(
+                    "TransactItems can only contain one of Check, Put, Update or Delete",
+                ));
+            }
+        }
+        let request_hash = hex_sha256(&canonical_request(&items));
         let now = self.now();
         let token_key = input
             .client_request_token
@@ -290,7 +343,6 @@ impl DynamoDb {
             attempt += 1;
             let mut actions = Vec::new();
             let mut seen = HashSet::new();
-            let mut total_bytes = 0usize;
             for (i, t) in items.iter().enumerate() {
                 let members = [
                     t.condition_check.as_ref().map(|a| ("ConditionCheck", a)),
@@ -305,19 +357,14 @@ impl DynamoDb {
                         i + 1
                     )));
                 };
+
                 let action = self.parse_action(account, kind, a)?;
-                if let Some(p) = &action.put {
-                    total_bytes += item_size(p);
-                }
                 if !seen.insert((action.table.meta.id.clone(), action.storage_key.clone())) {
                     return Err(invalid(
                         "Transaction request cannot include multiple operations on one item",
                     ));
                 }
                 actions.push(action);
-            }
-            if total_bytes > MAX_TXN_BYTES {
-                return Err(invalid("Transaction request cannot be larger than 4 MB"));
             }
             let lookups: Vec<(String, Vec<u8>)> = actions
                 .iter()
@@ -328,6 +375,7 @@ impl DynamoDb {
             let mut failed = false;
             let mut staged = Vec::new();
             let mut pins = Vec::new();
+            let mut check_caps: Vec<(String, f64)> = Vec::new();
             for ((a, cur), (tree, key)) in actions.iter().zip(current).zip(lookups.iter()) {
                 let (version, old) = match cur {
                     Some(v) => (Some(v.version), Some(decode_item(&v.value)?)),
@@ -354,6 +402,12 @@ impl DynamoDb {
                 let new = match a.kind {
                     "ConditionCheck" => {
                         // The check holds only if the item is unchanged at commit.
+                        // It costs as a transactional write of the item read.
+                        let size = old.as_ref().map(item_size).unwrap_or(0);
+                        check_caps.push((
+                            a.table.meta.name.clone(),
+                            2.0 * crate::items::write_units(size),
+                        ));
                         pins.push((tree.clone(), key.clone(), version));
                         reasons.push(reason("None", None, None));
                         continue;
@@ -372,10 +426,7 @@ impl DynamoDb {
                                 for idx in &a.table.meta.indexes {
                                     check_index_keys(idx, &item).map_err(|e| e.to_string())?;
                                 }
-                                check_size(&item).map_err(|_| {
-                                    "Item size to update has exceeded the maximum allowed size"
-                                        .to_owned()
-                                })
+                                check_updated_item(&item).map_err(|e| e.to_string())
                             });
                         if let Err(msg) = applied {
                             failed = true;
@@ -397,15 +448,41 @@ impl DynamoDb {
             if failed {
                 return Err(canceled(reasons));
             }
+            // The aggregate size of the items written (Put items and the
+            // results of Updates) is limited to 4 MB.
+            let total_bytes: usize = staged
+                .iter()
+                .filter_map(|w| w.new.as_ref())
+                .map(item_size)
+                .sum();
+            if total_bytes > MAX_TXN_BYTES {
+                return Err(invalid("Transaction request cannot be larger than 4 MB"));
+            }
             let mut batch = Batch::new();
             for (tree, key, version) in pins {
                 batch.expect(tree, key, version);
             }
             let mut caps: std::collections::BTreeMap<String, Capacity> = Default::default();
+            let mut metrics: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
             for w in &staged {
+                // Transactional writes cost twice, on the table and its indexes.
                 let mut cap = stage(&mut batch, w)?;
                 cap.table *= 2.0;
+                cap.gsi.values_mut().for_each(|u| *u *= 2.0);
+                cap.lsi.values_mut().for_each(|u| *u *= 2.0);
                 caps.entry(w.table.meta.name.clone()).or_default().add(&cap);
+                let key = w.new.as_ref().or(w.old.as_ref());
+                if let Some(m) =
+                    key.and_then(|k| crate::items::collection_metrics(&w.table.meta, k))
+                {
+                    metrics
+                        .entry(w.table.meta.name.clone())
+                        .or_default()
+                        .push(m);
+                }
+            }
+            for (name, units) in check_caps {
+                caps.entry(name).or_default().table += units;
             }
             if let Some(tk) = &token_key {
                 let rec = TokenRecord {
@@ -433,6 +510,17 @@ impl DynamoDb {
                         .collect();
                     if !rendered.is_empty() {
                         out.insert("ConsumedCapacity".into(), Value::Array(rendered));
+                    }
+                    if input.return_item_collection_metrics.as_deref() == Some("SIZE") {
+                        out.insert(
+                            "ItemCollectionMetrics".into(),
+                            Value::Object(
+                                metrics
+                                    .into_iter()
+                                    .map(|(k, v)| (k, Value::Array(v)))
+                                    .collect(),
+                            ),
+                        );
                     }
                     return to_json(&Value::Object(out));
                 }
@@ -466,4 +554,87 @@ fn hex_sha256(s: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The request-constraint checks of one TransactWriteItem member, with
+/// DynamoDB's paths (`transactItems.1.member.put.item`).
+fn check_write_member(v: &mut Validator, i: usize, t: &TransactWriteItem) {
+    let at = format!("transactItems.{}.member", i + 1);
+    let members = [
+        ("conditionCheck", &t.condition_check),
+        ("put", &t.put),
+        ("delete", &t.delete),
+        ("update", &t.update),
+    ];
+    for (kind, a) in members {
+        let Some(a) = a else { continue };
+        let at = format!("{at}.{kind}");
+        match kind {
+            "put" => {
+                v.not_null(&a.item, &format!("{at}.item"));
+            }
+            _ => {
+                v.not_null(&a.key, &format!("{at}.key"));
+            }
+        }
+        if kind == "update" {
+            v.not_null(&a.update_expression, &format!("{at}.updateExpression"));
+        }
+        if kind == "conditionCheck" {
+            v.not_null(
+                &a.condition_expression,
+                &format!("{at}.conditionExpression"),
+            );
+        }
+        v.name(a.table_name.as_deref(), &format!("{at}.tableName"), 3);
+        v.one_of(
+            a.return_values_on_condition_check_failure.as_deref(),
+            &format!("{at}.returnValuesOnConditionCheckFailure"),
+            &["ALL_OLD", "NONE"],
+        );
+    }
+}
+
+/// A deterministic rendering of a transaction's actions, for the
+/// ClientRequestToken idempotency check (maps sorted by key).
+fn canonical_request(items: &[TransactWriteItem]) -> String {
+    use std::collections::BTreeMap;
+    let action = |kind: &str, a: &TransactAction| {
+        let key: Option<BTreeMap<&String, &crate::value::AttributeValue>> =
+            a.key.as_ref().map(|k| k.iter().collect());
+        let names: Option<BTreeMap<&String, &String>> = a
+            .expression_attribute_names
+            .as_ref()
+            .map(|n| n.iter().collect());
+        let values: Option<BTreeMap<&String, &crate::value::AttributeValue>> = a
+            .expression_attribute_values
+            .as_ref()
+            .map(|v| v.all.iter().collect());
+        format!(
+            "{kind}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            a.table_name,
+            key,
+            a.item,
+            a.update_expression,
+            a.condition_expression,
+            names,
+            values,
+            a.return_values_on_condition_check_failure
+        )
+    };
+    let mut out = String::new();
+    for t in items {
+        for (kind, a) in [
+            ("ConditionCheck", &t.condition_check),
+            ("Put", &t.put),
+            ("Delete", &t.delete),
+            ("Update", &t.update),
+        ] {
+            if let Some(a) = a {
+                out.push_str(&action(kind, a));
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
