@@ -217,3 +217,47 @@ def test_seed_cli_commands_create_and_attach_policy(server, tmp_path):
     assert bad.returncode != 0 and "NoSuchEntity" in bad.stderr
     who = json.loads(server.cli("sts", "get-caller-identity").stdout)
     assert who["Account"] == ACCOUNT
+
+
+def totp(seed_b32: str, step: int) -> str:
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    key = base64.b32decode(seed_b32 + "=" * (-len(seed_b32) % 8))
+    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = digest[-1] & 0x0F
+    code = (struct.unpack(">I", digest[off:off + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    return f"{code:06d}"
+
+
+def test_virtual_mfa_device_enables_and_gates_session_tokens(server, iam, request):
+    import time
+    name = uniq(request, "mfa")
+    iam.create_user(UserName=name)
+    dev = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
+    serial = dev["SerialNumber"]
+    assert serial == f"arn:aws:iam::{ACCOUNT}:mfa/{name}"
+    seed = dev["Base32StringSeed"].decode()
+    step = int(time.time()) // 30
+    with pytest.raises(ClientError) as e:
+        iam.enable_mfa_device(UserName=name, SerialNumber=serial, AuthenticationCode1="000000", AuthenticationCode2="000000")
+    assert err(e)[0] == "InvalidAuthenticationCode"
+    iam.enable_mfa_device(UserName=name, SerialNumber=serial,
+                          AuthenticationCode1=totp(seed, step - 1), AuthenticationCode2=totp(seed, step))
+    listed = iam.list_mfa_devices(UserName=name)["MFADevices"]
+    assert [d["SerialNumber"] for d in listed] == [serial]
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    sts = server.client("sts", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        sts.get_session_token(SerialNumber=serial, TokenCode="123456" if totp(seed, step) != "123456" else "654321")
+    assert err(e)[0] == "AccessDenied"
+    creds = sts.get_session_token(SerialNumber=serial, TokenCode=totp(seed, int(time.time()) // 30))["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA")
+    with pytest.raises(ClientError) as e:
+        iam.delete_virtual_mfa_device(SerialNumber=serial)
+    assert err(e)[0] == "DeleteConflict"
+    iam.deactivate_mfa_device(UserName=name, SerialNumber=serial)
+    iam.delete_virtual_mfa_device(SerialNumber=serial)
+    assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == [] or all(
+        d["SerialNumber"] != serial for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"])

@@ -229,6 +229,9 @@ impl ApiError {
                     IamError::MissingParameter(_) => (bad, "MissingParameter"),
                     IamError::AccessDenied(_) => (forbidden, "AccessDenied"),
                     IamError::ExpiredToken(_) => (bad, "ExpiredToken"),
+                    IamError::InvalidAuthenticationCode(_) => {
+                        (forbidden, "InvalidAuthenticationCode")
+                    }
                     IamError::PackedPolicyTooLarge(_) => (bad, "PackedPolicyTooLarge"),
                     IamError::IdpRejectedClaim(_) => (forbidden, "IDPRejectedClaim"),
                     IamError::InvalidIdentityToken(_) => (bad, "InvalidIdentityToken"),

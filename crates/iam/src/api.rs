@@ -410,6 +410,8 @@ pub struct Iam {
     pub store: Arc<IamStore>,
     /// Access keys.
     pub keys: Arc<KeyStore>,
+    /// Virtual MFA devices.
+    pub mfa: Arc<crate::mfa::MfaStore>,
 }
 
 impl std::fmt::Debug for Iam {
@@ -1373,6 +1375,104 @@ impl Iam {
                     leaf("UserName", user_name),
                     branch("AccessKeyLastUsed", last),
                 ])
+            }
+            "CreateVirtualMFADevice" => {
+                let name = p
+                    .req("VirtualMFADeviceName", "virtualMFADeviceName")?
+                    .to_owned();
+                check_name(&name, "virtualMFADeviceName", 226)?;
+                let path = check_path(p)?;
+                let (dev, seed) = self.mfa.create(acct, &path, &name, now_s).await?;
+                use base64::Engine as _;
+                let seed_b64 =
+                    base64::engine::general_purpose::STANDARD.encode(seed.expose().as_bytes());
+                Ok(vec![branch(
+                    "VirtualMFADevice",
+                    vec![
+                        leaf("SerialNumber", &dev.serial),
+                        leaf("Base32StringSeed", seed_b64),
+                    ],
+                )])
+            }
+            "EnableMFADevice" => {
+                let user = p.req("UserName", "userName")?.to_owned();
+                let serial = p.req("SerialNumber", "serialNumber")?;
+                let c1 = p.req("AuthenticationCode1", "authenticationCode1")?;
+                let c2 = p.req("AuthenticationCode2", "authenticationCode2")?;
+                if !self
+                    .store
+                    .snapshot()
+                    .users
+                    .contains_key(&(account.clone(), user.clone()))
+                {
+                    return Err(no_user(&user));
+                }
+                self.mfa.enable(acct, &user, serial, c1, c2, now).await?;
+                Ok(Vec::new())
+            }
+            "DeactivateMFADevice" => {
+                let user = p.req("UserName", "userName")?;
+                let serial = p.req("SerialNumber", "serialNumber")?;
+                self.mfa.deactivate(acct, user, serial).await?;
+                Ok(Vec::new())
+            }
+            "DeleteVirtualMFADevice" => {
+                let serial = p.req("SerialNumber", "serialNumber")?;
+                self.mfa.delete(acct, serial).await?;
+                Ok(Vec::new())
+            }
+            "ListMFADevices" => {
+                let user = self.user_for_keys(ctx, p)?;
+                let devices: Vec<Vec<Node>> = self
+                    .mfa
+                    .list(acct)
+                    .await?
+                    .into_iter()
+                    .filter(|(d, _)| d.user.as_deref() == Some(user.name.as_str()))
+                    .map(|(d, _)| {
+                        vec![
+                            leaf("UserName", &user.name),
+                            leaf("SerialNumber", &d.serial),
+                            leaf("EnableDate", iso8601(d.enabled_at.unwrap_or(0) as i64)),
+                        ]
+                    })
+                    .collect();
+                let mut out = vec![member_list("MFADevices", devices)];
+                out.extend(truncation(None));
+                Ok(out)
+            }
+            "ListVirtualMFADevices" => {
+                let status = p.get("AssignmentStatus").unwrap_or("Any");
+                let st = self.store.snapshot();
+                let devices: Vec<Vec<Node>> = self
+                    .mfa
+                    .list(acct)
+                    .await?
+                    .into_iter()
+                    .filter(|(d, _)| match status {
+                        "Assigned" => d.user.is_some(),
+                        "Unassigned" => d.user.is_none(),
+                        _ => true,
+                    })
+                    .map(|(d, _)| {
+                        let mut v = vec![leaf("SerialNumber", &d.serial)];
+                        if let Some(u) = d
+                            .user
+                            .as_ref()
+                            .and_then(|u| st.users.get(&(account.clone(), u.clone())))
+                        {
+                            v.push(branch("User", user_nodes(u)));
+                            v.push(leaf(
+                                "EnableDate",
+                                iso8601(d.enabled_at.unwrap_or(0) as i64),
+                            ));
+                        }
+                        v
+                    })
+                    .collect();
+                let mut out = vec![member_list("VirtualMFADevices", devices)];
+                out.extend(truncation(None));
+                Ok(out)
             }
             other => Err(IamError::InvalidAction(format!(
                 "Could not find operation {other} for version 2010-05-08"

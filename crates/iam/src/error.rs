@@ -37,6 +37,9 @@ pub enum IamError {
     /// STS `ExpiredToken` (400).
     #[error("{0}")]
     ExpiredToken(String),
+    /// `InvalidAuthenticationCode` (403).
+    #[error("{0}")]
+    InvalidAuthenticationCode(String),
     /// STS `PackedPolicyTooLarge` (400).
     #[error("{0}")]
     PackedPolicyTooLarge(String),

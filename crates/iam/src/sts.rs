@@ -112,7 +112,7 @@ impl Iam {
                 let secs_valid = duration(p, 900, max, if max == 3600 { 3600 } else { 43_200 })?;
                 let mfa = match (p.get("SerialNumber"), p.get("TokenCode")) {
                     (Some(serial), Some(code)) => {
-                        self.check_mfa(ctx, serial, code, now)?;
+                        self.check_mfa(ctx, serial, code, now).await?;
                         Some(now_s)
                     }
                     (None, None) => None,
@@ -217,7 +217,7 @@ impl Iam {
                         .collect();
                 let mfa = match (p.get("SerialNumber"), p.get("TokenCode")) {
                     (Some(serial), Some(code)) => {
-                        self.check_mfa(ctx, serial, code, now)?;
+                        self.check_mfa(ctx, serial, code, now).await?;
                         Some(now_s)
                     }
                     _ => None,
@@ -275,18 +275,35 @@ impl Iam {
         }
     }
 
-    /// MFA devices arrive with the MFA part of the IAM issue; until then no
-    /// code is accepted (fail closed).
-    fn check_mfa(
+    /// Checks an MFA code against the caller's device.
+    async fn check_mfa(
         &self,
-        _ctx: &RequestContext,
-        _serial: &str,
-        _code: &str,
-        _now: SystemTime,
+        ctx: &RequestContext,
+        serial: &str,
+        code: &str,
+        now: SystemTime,
     ) -> IamResult<()> {
-        Err(IamError::AccessDenied(
-            "MultiFactorAuthentication failed with invalid MFA one time pass code. ".into(),
-        ))
+        let user = match ctx.principal.kind {
+            PrincipalKind::User => ctx.principal.arn.rsplit('/').next().map(str::to_owned),
+            _ => None,
+        };
+        let ok = self
+            .mfa
+            .verify(
+                ctx.principal.account.as_str(),
+                user.as_deref(),
+                serial,
+                code,
+                now,
+            )
+            .await?;
+        if ok {
+            Ok(())
+        } else {
+            Err(IamError::AccessDenied(
+                "MultiFactorAuthentication failed with invalid MFA one time pass code. ".into(),
+            ))
+        }
     }
 }
 

@@ -136,6 +136,11 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         Sealer::new(&root_key),
         ids.clone(),
     ));
+    let mfa = Arc::new(rampart_iam::mfa::MfaStore::new(
+        engine.clone(),
+        Arc::new(Sealer::new(&root_key)),
+        ids.clone(),
+    ));
     drop(root_key);
     let boot = keys
         .bootstrap(
@@ -193,6 +198,7 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     let iam = Arc::new(rampart_iam::api::Iam {
         store: iam_store,
         keys: keys.clone(),
+        mfa,
     });
     let app = Arc::new(App {
         region: settings.region.clone(),
