@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Reproduces the figures of docs/performance.md on this machine, in one run:
+#
+#   1. builds Rampart and rampart-bench (release);
+#   2. installs the peers from the project's own files: dynalite (bench/package.json, npm) and
+#      moto in server mode (bench/requirements.txt, PyPI, venv in bench/.venv);
+#   3. for each server in turn (the bare HTTP ceiling, Rampart, dynalite, moto), on 127.0.0.1:
+#      starts it, records its idle memory, prepares a table of $KEYSPACE items, runs GetItem,
+#      PutItem, Query (10 items) and YCSB-A (50/50 GetItem/UpdateItem) closed loop, then GetItem
+#      and PutItem open loop at half the measured peak (p99 at half load), and stops it by pid;
+#   4. Rampart only: cold start (empty data directory, and again with the data), and throughput
+#      as the table grows through $SCALES items.
+#
+# Results: one JSON report per run, the servers' logs, machine.txt and summary.md in $OUT.
+# Knobs (environment): OUT, DURATION (10s), WARMUP (2s), CONNS (16), KEYSPACE (10000),
+# SCALES ("10000 100000 1000000"), ITEM_SIZE (256), SERVERS ("ceiling rampart dynalite moto"),
+# PORT_BASE (18000), SKIP_BUILD (1 to use the binaries already built).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+OUT=${OUT:-bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+CONNS=${CONNS:-16}
+KEYSPACE=${KEYSPACE:-10000}
+SCALES=${SCALES:-"10000 100000 1000000"}
+ITEM_SIZE=${ITEM_SIZE:-256}
+SERVERS=${SERVERS:-"ceiling rampart dynalite moto"}
+PORT_BASE=${PORT_BASE:-18000}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+
+log() { printf '== %s\n' "$*" >&2; }
+
+# --- 1. build ------------------------------------------------------------------------------
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  log "building release binaries"
+  cargo build --release --locked -p rampart-server -p rampart-bench --bins
+fi
+bench=$root/target/release/rampart-bench
+rampart=$root/target/release/rampart
+
+# --- 2. peers ------------------------------------------------------------------------------
+needs() { case " $SERVERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+if needs dynalite && { [ ! -d bench/node_modules/dynalite ] || ! cmp -s bench/package-lock.json bench/node_modules/.rampart-installed; }; then
+  log "installing dynalite (npm)"
+  (cd bench && npm ci --no-audit --no-fund --loglevel=error)
+  cp bench/package-lock.json bench/node_modules/.rampart-installed
+fi
+if needs moto && { [ ! -x bench/.venv/bin/moto_server ] || ! cmp -s bench/requirements.txt bench/.venv/requirements.txt; }; then
+  log "installing moto[server] (PyPI)"
+  python3 -m venv bench/.venv
+  bench/.venv/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+  cp bench/requirements.txt bench/.venv/requirements.txt
+fi
+
+# --- the machine ---------------------------------------------------------------------------
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') x $(nproc)"
+  echo "memory: $(free -m | awk '/^Mem:/ {print $2 " MiB"}')"
+  echo "kernel: $(uname -sr)"
+  echo "disk: $(df -h "$OUT" | awk 'NR==2 {print $1 " " $2}')"
+  echo "rustc: $(rustc --version 2>/dev/null || echo '?')"
+  echo "node: $(node --version 2>/dev/null || echo '?')  python: $(python3 --version 2>&1)"
+  echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "settings: duration=$DURATION warmup=$WARMUP connections=$CONNS keyspace=$KEYSPACE item_size=$ITEM_SIZE"
+} > "$OUT/machine.txt"
+cat "$OUT/machine.txt" >&2
+
+# --- helpers -------------------------------------------------------------------------------
+export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE
+export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+export AWS_REGION=us-east-1
+unset AWS_SESSION_TOKEN AWS_PROFILE || true
+
+pids=()
+stop_pid() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+cleanup() {
+  for pid in "${pids[@]}"; do stop_pid "$pid"; done
+}
+trap cleanup EXIT
+
+json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# start NAME HEALTH_URL ANY_STATUS(0/1) CMD... : starts a server, sets $pid, records readiness.
+start() {
+  local name=$1 health=$2 any=$3
+  shift 3
+  local extra=()
+  [ "$any" = 1 ] && extra=(--any-status)
+  "$bench" startup --health "$health" "${extra[@]}" --log "$OUT/$name.log" -- "$@" \
+    > "$OUT/$name-start.json"
+  pid=$(json_field "$OUT/$name-start.json" pid)
+  pids+=("$pid")
+}
+
+# bench NAME WORKLOAD OUTFILE ARGS... : one run, JSON report into OUTFILE.
+run_bench() {
+  local endpoint=$1 workload=$2 out=$3
+  shift 3
+  log "$(basename "$out" .json)"
+  "$bench" run --endpoint "$endpoint" --workload "$workload" --connections "$CONNS" \
+    --keyspace "$KEYSPACE" --item-size "$ITEM_SIZE" --warmup "$WARMUP" --json --quiet "$@" > "$out"
+}
+
+peak() { json_field "$1" throughput_rps; }
+
+# --- 3. each server ------------------------------------------------------------------------
+port=$PORT_BASE
+for server in $SERVERS; do
+  port=$((port + 1))
+  endpoint=http://127.0.0.1:$port
+  data=$OUT/$server-data
+  case $server in
+    ceiling)
+      start ceiling "$endpoint/health" 0 "$bench" ceiling --listen "127.0.0.1:$port" --item-size "$ITEM_SIZE" ;;
+    rampart)
+      rm -rf "$data"
+      RAMPART_ROOT_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID RAMPART_ROOT_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
+        RAMPART_ACCOUNT_ID=111122223333 RAMPART_ROOT_KEY=$(head -c 32 /dev/urandom | base64) RAMPART_LOG=warn \
+        start rampart "$endpoint/health" 0 "$rampart" serve --data-dir "$data" --listen "127.0.0.1:$port" --region us-east-1 ;;
+    dynalite)
+      start dynalite "$endpoint/" 1 node "$root/bench/dynalite-server.js" "$port" ;;
+    moto)
+      start moto "$endpoint/" 1 "$root/bench/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" ;;
+    *) echo "unknown server $server" >&2; exit 2 ;;
+  esac
+  sleep 2
+  echo "{\"server\":\"$server\",\"pid\":$pid,\"idle_rss_kib\":$(rss_kib "$pid")}" > "$OUT/$server-idle.json"
+  prep=(--prepare --table bench)
+  [ "$server" = ceiling ] && prep=()
+  run_bench "$endpoint" get-item "$OUT/$server-get-item.json" "${prep[@]}" --duration "$DURATION" --watch-pid "$pid"
+  run_bench "$endpoint" put-item "$OUT/$server-put-item.json" --duration "$DURATION" --watch-pid "$pid"
+  run_bench "$endpoint" query "$OUT/$server-query.json" --duration "$DURATION" --watch-pid "$pid"
+  run_bench "$endpoint" ycsb-a "$OUT/$server-ycsb-a.json" --duration "$DURATION" --watch-pid "$pid"
+  for w in get-item put-item; do
+    half=$(python3 -c 'import sys; print(max(1.0, float(sys.argv[1]) / 2))' "$(peak "$OUT/$server-$w.json")")
+    run_bench "$endpoint" "$w" "$OUT/$server-$w-half.json" --rate "$half" --duration "$DURATION" --watch-pid "$pid"
+  done
+  echo "{\"server\":\"$server\",\"pid\":$pid,\"rss_after_kib\":$(rss_kib "$pid"),\"peak_rss_kib\":$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")}" > "$OUT/$server-end.json"
+  stop_pid "$pid"
+done
+
+# --- 4. Rampart: cold start and scaling ----------------------------------------------------
+if needs rampart; then
+  port=$((port + 1))
+  endpoint=http://127.0.0.1:$port
+  data=$OUT/rampart-scale-data
+  rm -rf "$data"
+  export RAMPART_ROOT_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID RAMPART_ROOT_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
+    RAMPART_ACCOUNT_ID=111122223333 RAMPART_ROOT_KEY=$(head -c 32 /dev/urandom | base64) RAMPART_LOG=warn
+  serve=("$rampart" serve --data-dir "$data" --listen "127.0.0.1:$port" --region us-east-1)
+  # Cold start into an empty data directory (bootstraps the account), then restarts.
+  for i in 1 2 3 4 5; do
+    start "rampart-cold-$i" "$endpoint/health" 0 "${serve[@]}"
+    stop_pid "$pid"
+  done
+  start rampart-scale "$endpoint/health" 0 "${serve[@]}"
+  for n in $SCALES; do
+    log "scaling: $n items"
+    "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
+      --connections "$CONNS" --prepare-only --json --quiet > "$OUT/scale-$n-prepare.json"
+    for w in get-item put-item ycsb-a; do
+      "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
+        --workload "$w" --connections "$CONNS" --warmup "$WARMUP" --duration "$DURATION" \
+        --watch-pid "$pid" --json --quiet > "$OUT/scale-$n-$w.json"
+    done
+    du -sk "$data" | awk -v n="$n" '{print "{\"items\":" n ",\"data_dir_kib\":" $1 "}"}' > "$OUT/scale-$n-disk.json"
+  done
+  echo "{\"rss_kib\":$(rss_kib "$pid"),\"peak_rss_kib\":$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")}" > "$OUT/rampart-scale-end.json"
+  stop_pid "$pid"
+  # Cold start again, now with every scaling table in the data directory.
+  for i in 1 2 3; do
+    start "rampart-warmdata-$i" "$endpoint/health" 0 "${serve[@]}"
+    stop_pid "$pid"
+  done
+fi
+
+echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
+python3 bench/summarize.py "$OUT" > "$OUT/summary.md"
+log "results in $OUT (summary.md)"
+cat "$OUT/summary.md"
