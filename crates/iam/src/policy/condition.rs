@@ -1,0 +1,816 @@
+//! The `Condition` element: every operator, the `...IfExists` forms and the `ForAllValues:` /
+//! `ForAnyValue:` set qualifiers, compiled once and evaluated against a [`Context`].
+//!
+//! Semantics, with their sources (IAM User Guide):
+//! - "Condition operators": a key absent from the request makes the condition false, except
+//!   for negated operators (`StringNotEquals`, `StringNotLike`, `ArnNotLike`, ...), for which it
+//!   is true; `...IfExists` makes an absent key true; `Null` tests presence.
+//! - "Creating a condition with multiple keys or values" / "Condition element": several keys in
+//!   one block are AND-ed, several values for one key are OR-ed; for a negated operator the
+//!   result is the negation of the OR (the key must match none of the values).
+//! - "Single-valued vs. multivalued context keys" and "Multivalued context key examples":
+//!   `ForAllValues` is true when every request value satisfies the operator, and also when the
+//!   key is absent or its value set is empty; `ForAnyValue` is true when at least one request
+//!   value satisfies it, and false when the key is absent or empty. With a negated operator
+//!   the test is applied per request value (`ForAllValues:StringNotLike` = no request value
+//!   matches any policy value).
+//! - Without a qualifier, a key with several request values behaves as "any request value
+//!   matches" for positive operators, and as its negation for negated ones. AWS advises
+//!   against this use and does not spell it out; this is the reading that keeps
+//!   `StringNotEquals` the exact negation of `StringEquals`.
+//!
+//! Errors: a policy value or a request value that cannot be read for its operator (a date
+//! that is not a date, an IP that is not an address) makes the condition an error, which the
+//! evaluator treats fail-closed (an erroring Deny applies, an erroring Allow does not). OR and
+//! AND give the same result whatever the order: a true member makes an OR true and a false
+//! member makes an AND false even beside an error.
+//!
+//! INVARIANT: key names are lowercase here and in the [`Context`]; operator names are matched
+//! exactly as AWS spells them.
+
+use std::cmp::Ordering;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use base64::Engine as _;
+use ipnet::IpNet;
+
+use super::context::Context;
+use super::pattern::{GlobPat, Template, TextPat, arn_glob, glob};
+use super::time::{self, Instant};
+
+/// The base operators (without qualifier or `IfExists`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    StringEquals,
+    StringNotEquals,
+    StringEqualsIgnoreCase,
+    StringNotEqualsIgnoreCase,
+    StringLike,
+    StringNotLike,
+    NumericEquals,
+    NumericNotEquals,
+    NumericLessThan,
+    NumericLessThanEquals,
+    NumericGreaterThan,
+    NumericGreaterThanEquals,
+    DateEquals,
+    DateNotEquals,
+    DateLessThan,
+    DateLessThanEquals,
+    DateGreaterThan,
+    DateGreaterThanEquals,
+    Bool,
+    BinaryEquals,
+    IpAddress,
+    NotIpAddress,
+    ArnEquals,
+    ArnLike,
+    ArnNotEquals,
+    ArnNotLike,
+    Null,
+}
+
+impl Op {
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "StringEquals" => Self::StringEquals,
+            "StringNotEquals" => Self::StringNotEquals,
+            "StringEqualsIgnoreCase" => Self::StringEqualsIgnoreCase,
+            "StringNotEqualsIgnoreCase" => Self::StringNotEqualsIgnoreCase,
+            "StringLike" => Self::StringLike,
+            "StringNotLike" => Self::StringNotLike,
+            "NumericEquals" => Self::NumericEquals,
+            "NumericNotEquals" => Self::NumericNotEquals,
+            "NumericLessThan" => Self::NumericLessThan,
+            "NumericLessThanEquals" => Self::NumericLessThanEquals,
+            "NumericGreaterThan" => Self::NumericGreaterThan,
+            "NumericGreaterThanEquals" => Self::NumericGreaterThanEquals,
+            "DateEquals" => Self::DateEquals,
+            "DateNotEquals" => Self::DateNotEquals,
+            "DateLessThan" => Self::DateLessThan,
+            "DateLessThanEquals" => Self::DateLessThanEquals,
+            "DateGreaterThan" => Self::DateGreaterThan,
+            "DateGreaterThanEquals" => Self::DateGreaterThanEquals,
+            "Bool" => Self::Bool,
+            "BinaryEquals" => Self::BinaryEquals,
+            "IpAddress" => Self::IpAddress,
+            "NotIpAddress" => Self::NotIpAddress,
+            "ArnEquals" => Self::ArnEquals,
+            "ArnLike" => Self::ArnLike,
+            "ArnNotEquals" => Self::ArnNotEquals,
+            "ArnNotLike" => Self::ArnNotLike,
+            "Null" => Self::Null,
+            _ => return None,
+        })
+    }
+
+    /// Negated operators: true when the key is absent, and true when no policy value matches.
+    fn negated(self) -> bool {
+        matches!(
+            self,
+            Self::StringNotEquals
+                | Self::StringNotEqualsIgnoreCase
+                | Self::StringNotLike
+                | Self::NumericNotEquals
+                | Self::DateNotEquals
+                | Self::NotIpAddress
+                | Self::ArnNotEquals
+                | Self::ArnNotLike
+        )
+    }
+
+    /// The ordering a numeric or date comparison accepts (request value compared to policy
+    /// value), for the non-negated form.
+    fn accepts(self, ord: Ordering) -> bool {
+        match self {
+            Self::NumericLessThan | Self::DateLessThan => ord == Ordering::Less,
+            Self::NumericLessThanEquals | Self::DateLessThanEquals => ord != Ordering::Greater,
+            Self::NumericGreaterThan | Self::DateGreaterThan => ord == Ordering::Greater,
+            Self::NumericGreaterThanEquals | Self::DateGreaterThanEquals => ord != Ordering::Less,
+            // Equals and NotEquals (negated afterwards).
+            _ => ord == Ordering::Equal,
+        }
+    }
+}
+
+/// A set qualifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Qualifier {
+    None,
+    ForAllValues,
+    ForAnyValue,
+}
+
+/// A parsed operator name: `[ForAllValues:|ForAnyValue:]Base[IfExists]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Operator {
+    pub(crate) op: Op,
+    pub(crate) qualifier: Qualifier,
+    pub(crate) if_exists: bool,
+}
+
+impl Operator {
+    /// Parses an operator name; `None` for an unknown one. `IfExists` is allowed on every
+    /// operator but `Null` ("Condition operators", `...IfExists`).
+    pub(crate) fn parse(name: &str) -> Option<Self> {
+        let (qualifier, rest) = if let Some(r) = name.strip_prefix("ForAllValues:") {
+            (Qualifier::ForAllValues, r)
+        } else if let Some(r) = name.strip_prefix("ForAnyValue:") {
+            (Qualifier::ForAnyValue, r)
+        } else {
+            (Qualifier::None, name)
+        };
+        let (if_exists, base) = match rest.strip_suffix("IfExists") {
+            Some(b) => (true, b),
+            None => (false, rest),
+        };
+        let op = Op::from_name(base)?;
+        if op == Op::Null && if_exists {
+            return None;
+        }
+        Some(Self {
+            op,
+            qualifier,
+            if_exists,
+        })
+    }
+
+    /// Whether the operator compares dates (their values are checked when the policy is
+    /// parsed, as IAM's "legacy" parser does).
+    pub(crate) fn is_date(&self) -> bool {
+        matches!(
+            self.op,
+            Op::DateEquals
+                | Op::DateNotEquals
+                | Op::DateLessThan
+                | Op::DateLessThanEquals
+                | Op::DateGreaterThan
+                | Op::DateGreaterThanEquals
+        )
+    }
+}
+
+/// An exact decimal number (no exponent), for the `Numeric*` operators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Decimal {
+    neg: bool,
+    /// Integer digits without leading zeros.
+    int: String,
+    /// Fraction digits without trailing zeros.
+    frac: String,
+}
+
+impl Decimal {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let (neg, body) = match s.strip_prefix('-') {
+            Some(b) => (true, b),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        let (int, frac) = match body.split_once('.') {
+            Some((i, f)) => (i, f),
+            None => (body, ""),
+        };
+        let digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+        if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) {
+            return None;
+        }
+        let int = int.trim_start_matches('0').to_owned();
+        let frac = frac.trim_end_matches('0').to_owned();
+        let zero = int.is_empty() && frac.is_empty();
+        Some(Self {
+            neg: neg && !zero,
+            int,
+            frac,
+        })
+    }
+
+    fn cmp_abs(&self, other: &Self) -> Ordering {
+        self.int
+            .len()
+            .cmp(&other.int.len())
+            .then_with(|| self.int.cmp(&other.int))
+            .then_with(|| self.frac.cmp(&other.frac))
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self.neg, other.neg) {
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (false, false) => self.cmp_abs(other),
+            (true, true) => other.cmp_abs(self),
+        }
+    }
+}
+
+impl PartialOrd for Decimal {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// One policy value, compiled for its operator. `None` payloads are values the operator
+/// cannot read: comparing with them is an evaluation error.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum CondValue {
+    /// `StringEquals`, `StringNotEquals`, `StringEqualsIgnoreCase`, ..., `Bool`.
+    Text(TextPat),
+    /// `StringLike`, `StringNotLike`, and the `Arn*` operators (matched per ARN part).
+    Glob(GlobPat),
+    Number(Option<Decimal>),
+    Date(Option<Instant>),
+    Binary(Option<Vec<u8>>),
+    Ip(Option<IpNet>),
+    Null(Option<bool>),
+}
+
+/// One key of one operator block.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Condition {
+    pub(crate) operator: Operator,
+    /// The operator as written, for explanations.
+    pub(crate) operator_name: String,
+    /// The key, lowercase.
+    pub(crate) key: String,
+    pub(crate) values: Vec<CondValue>,
+    /// The values as written, for explanations.
+    pub(crate) raw_values: Vec<String>,
+}
+
+/// Why a condition could not be decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CondError {
+    Unresolved(String),
+    PolicyValue(String),
+    ContextValue(String),
+}
+
+impl Condition {
+    /// Compiles one key's values. `substitute`: policy variables are on (language version
+    /// 2012-10-17).
+    pub(crate) fn compile(
+        operator: Operator,
+        operator_name: &str,
+        key: &str,
+        raw_values: Vec<String>,
+        substitute: bool,
+    ) -> Self {
+        let values = raw_values
+            .iter()
+            .map(|raw| compile_value(operator.op, raw, substitute))
+            .collect();
+        Self {
+            operator,
+            operator_name: operator_name.to_owned(),
+            key: key.to_lowercase(),
+            values,
+            raw_values,
+        }
+    }
+
+    /// The variables (without defaults) the values need.
+    pub(crate) fn required_vars(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for v in &self.values {
+            let vars = match v {
+                CondValue::Text(t) => t.template_vars(),
+                CondValue::Glob(g) => g.template_vars(),
+                _ => Vec::new(),
+            };
+            out.extend(vars.into_iter().filter(|(_, d)| !d).map(|(k, _)| k));
+        }
+        out
+    }
+
+    /// Evaluates the condition.
+    pub(crate) fn eval(&self, ctx: &Context) -> Result<bool, CondError> {
+        let present = ctx
+            .get_lower(&self.key)
+            .map(|v| v.values())
+            .filter(|v| !v.is_empty());
+        let Operator {
+            op,
+            qualifier,
+            if_exists,
+        } = self.operator;
+        if op == Op::Null {
+            let is_null = present.is_none();
+            return any_of(self.values.iter().enumerate().map(|(i, v)| match v {
+                CondValue::Null(Some(b)) => Ok(*b == is_null),
+                _ => Err(self.bad_policy_value(i)),
+            }));
+        }
+        let negated = op.negated();
+        let Some(request_values) = present else {
+            // Absent key (or an empty value set).
+            return Ok(match (qualifier, if_exists) {
+                (Qualifier::ForAllValues, _) | (_, true) => true,
+                (Qualifier::ForAnyValue, false) => false,
+                (Qualifier::None, false) => negated,
+            });
+        };
+        let per_value = request_values
+            .iter()
+            .map(|v| self.matches_any(v, ctx).map(|m| m != negated));
+        match (qualifier, negated) {
+            (Qualifier::ForAllValues, _) | (Qualifier::None, true) => all_of(per_value),
+            (Qualifier::ForAnyValue, _) | (Qualifier::None, false) => any_of(per_value),
+        }
+    }
+
+    fn bad_policy_value(&self, i: usize) -> CondError {
+        CondError::PolicyValue(self.raw_values.get(i).cloned().unwrap_or_default())
+    }
+
+    /// Whether the request value `v` matches at least one policy value under the base
+    /// (non-negated) form of the operator.
+    fn matches_any(&self, v: &str, ctx: &Context) -> Result<bool, CondError> {
+        let op = self.operator.op;
+        let bad_request = || CondError::ContextValue(v.to_owned());
+        let unresolved = |u: super::pattern::Unresolved| CondError::Unresolved(u.0);
+        match op {
+            Op::StringEquals
+            | Op::StringNotEquals
+            | Op::StringEqualsIgnoreCase
+            | Op::StringNotEqualsIgnoreCase
+            | Op::Bool => {
+                let fold = matches!(
+                    op,
+                    Op::StringEqualsIgnoreCase | Op::StringNotEqualsIgnoreCase
+                );
+                let request_bool = if op == Op::Bool {
+                    Some(parse_bool(v).ok_or_else(bad_request)?)
+                } else {
+                    None
+                };
+                any_of(self.values.iter().enumerate().map(|(i, pv)| {
+                    let CondValue::Text(t) = pv else {
+                        return Err(self.bad_policy_value(i));
+                    };
+                    let p = t.get(ctx).map_err(unresolved)?;
+                    Ok(match request_bool {
+                        Some(b) => parse_bool(&p).ok_or_else(|| self.bad_policy_value(i))? == b,
+                        None if fold => eq_ignore_case(&p, v),
+                        None => *p == *v,
+                    })
+                }))
+            }
+            Op::StringLike
+            | Op::StringNotLike
+            | Op::ArnEquals
+            | Op::ArnLike
+            | Op::ArnNotEquals
+            | Op::ArnNotLike => {
+                let arn = !matches!(op, Op::StringLike | Op::StringNotLike);
+                any_of(self.values.iter().enumerate().map(|(i, pv)| {
+                    let CondValue::Glob(g) = pv else {
+                        return Err(self.bad_policy_value(i));
+                    };
+                    let toks = g.get(ctx).map_err(unresolved)?;
+                    Ok(if arn {
+                        arn_glob(&toks, v)
+                    } else {
+                        glob(&toks, v)
+                    })
+                }))
+            }
+            Op::NumericEquals
+            | Op::NumericNotEquals
+            | Op::NumericLessThan
+            | Op::NumericLessThanEquals
+            | Op::NumericGreaterThan
+            | Op::NumericGreaterThanEquals => {
+                let r = Decimal::parse(v).ok_or_else(bad_request)?;
+                any_of(self.values.iter().enumerate().map(|(i, pv)| match pv {
+                    CondValue::Number(Some(p)) => Ok(op.accepts(r.cmp(p))),
+                    _ => Err(self.bad_policy_value(i)),
+                }))
+            }
+            Op::DateEquals
+            | Op::DateNotEquals
+            | Op::DateLessThan
+            | Op::DateLessThanEquals
+            | Op::DateGreaterThan
+            | Op::DateGreaterThanEquals => {
+                let r = time::parse(v).ok_or_else(bad_request)?;
+                any_of(self.values.iter().enumerate().map(|(i, pv)| match pv {
+                    CondValue::Date(Some(p)) => Ok(op.accepts(r.cmp(p))),
+                    _ => Err(self.bad_policy_value(i)),
+                }))
+            }
+            Op::BinaryEquals => {
+                let r = decode_base64(v).ok_or_else(bad_request)?;
+                any_of(self.values.iter().enumerate().map(|(i, pv)| match pv {
+                    CondValue::Binary(Some(p)) => Ok(*p == r),
+                    _ => Err(self.bad_policy_value(i)),
+                }))
+            }
+            Op::IpAddress | Op::NotIpAddress => {
+                let r = IpAddr::from_str(v.trim())
+                    .map_err(|_| bad_request())?
+                    .to_canonical();
+                any_of(self.values.iter().enumerate().map(|(i, pv)| match pv {
+                    CondValue::Ip(Some(net)) => Ok(net.contains(&r)),
+                    _ => Err(self.bad_policy_value(i)),
+                }))
+            }
+            // Handled before: presence only.
+            Op::Null => Ok(false),
+        }
+    }
+}
+
+fn compile_value(op: Op, raw: &str, substitute: bool) -> CondValue {
+    match op {
+        // Variables work with the string, ARN and Bool operators ("Condition operators";
+        // "Variables and tags", Condition element), and with no other.
+        Op::StringEquals
+        | Op::StringNotEquals
+        | Op::StringEqualsIgnoreCase
+        | Op::StringNotEqualsIgnoreCase
+        | Op::Bool => CondValue::Text(TextPat::new(Template::parse(raw, substitute))),
+        Op::StringLike
+        | Op::StringNotLike
+        | Op::ArnEquals
+        | Op::ArnLike
+        | Op::ArnNotEquals
+        | Op::ArnNotLike => CondValue::Glob(GlobPat::new(Template::parse(raw, substitute))),
+        Op::NumericEquals
+        | Op::NumericNotEquals
+        | Op::NumericLessThan
+        | Op::NumericLessThanEquals
+        | Op::NumericGreaterThan
+        | Op::NumericGreaterThanEquals => CondValue::Number(Decimal::parse(raw)),
+        Op::DateEquals
+        | Op::DateNotEquals
+        | Op::DateLessThan
+        | Op::DateLessThanEquals
+        | Op::DateGreaterThan
+        | Op::DateGreaterThanEquals => CondValue::Date(time::parse(raw)),
+        Op::BinaryEquals => CondValue::Binary(decode_base64(raw)),
+        Op::IpAddress | Op::NotIpAddress => CondValue::Ip(parse_net(raw)),
+        Op::Null => CondValue::Null(parse_bool(raw)),
+    }
+}
+
+/// A CIDR block, or one address (IAM "uses the default prefix value of /32" for an address
+/// without prefix; /128 for IPv6).
+fn parse_net(raw: &str) -> Option<IpNet> {
+    let raw = raw.trim();
+    if let Ok(net) = IpNet::from_str(raw) {
+        return Some(net);
+    }
+    IpAddr::from_str(raw)
+        .ok()
+        .map(|a| IpNet::from(a.to_canonical()))
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .ok()
+}
+
+fn eq_ignore_case(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
+}
+
+/// OR that does not depend on order: any true member makes it true, else any error is the
+/// result, else false.
+pub(crate) fn any_of<E>(items: impl Iterator<Item = Result<bool, E>>) -> Result<bool, E> {
+    let mut err = None;
+    for item in items {
+        match item {
+            Ok(true) => return Ok(true),
+            Ok(false) => {}
+            Err(e) => {
+                err.get_or_insert(e);
+            }
+        }
+    }
+    err.map_or(Ok(false), Err)
+}
+
+/// AND that does not depend on order: any false member makes it false, else any error is the
+/// result, else true.
+pub(crate) fn all_of<E>(items: impl Iterator<Item = Result<bool, E>>) -> Result<bool, E> {
+    let mut err = None;
+    for item in items {
+        match item {
+            Ok(false) => return Ok(false),
+            Ok(true) => {}
+            Err(e) => {
+                err.get_or_insert(e);
+            }
+        }
+    }
+    err.map_or(Ok(true), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cond(op: &str, key: &str, values: &[&str]) -> Condition {
+        let operator = Operator::parse(op).unwrap();
+        Condition::compile(
+            operator,
+            op,
+            key,
+            values.iter().map(|s| (*s).to_owned()).collect(),
+            true,
+        )
+    }
+
+    fn ctx(pairs: &[(&str, &[&str])]) -> Context {
+        let mut c = Context::new();
+        for (k, vs) in pairs {
+            if vs.len() == 1 {
+                c.set(k, vs[0]);
+            } else {
+                c.set_multi(k, vs.iter().copied());
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn operator_names_parse_with_qualifiers_and_if_exists() {
+        let o = Operator::parse("ForAllValues:StringEqualsIfExists").unwrap();
+        assert_eq!(
+            (o.op, o.qualifier, o.if_exists),
+            (Op::StringEquals, Qualifier::ForAllValues, true)
+        );
+        assert!(Operator::parse("StringEqualsX").is_none());
+        assert!(Operator::parse("NullIfExists").is_none());
+        assert!(Operator::parse("stringequals").is_none());
+        assert!(Operator::parse("ForAllValues:ForAnyValue:StringEquals").is_none());
+    }
+
+    #[test]
+    fn absent_key_is_false_for_positive_and_true_for_negated_operators() {
+        let empty = Context::new();
+        assert_eq!(cond("StringEquals", "k:x", &["a"]).eval(&empty), Ok(false));
+        assert_eq!(
+            cond("StringNotEquals", "k:x", &["a"]).eval(&empty),
+            Ok(true)
+        );
+        assert_eq!(cond("StringNotLike", "k:x", &["a*"]).eval(&empty), Ok(true));
+        assert_eq!(cond("ArnNotLike", "k:x", &["a*"]).eval(&empty), Ok(true));
+        assert_eq!(
+            cond("StringEqualsIfExists", "k:x", &["a"]).eval(&empty),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("NumericLessThan", "k:x", &["1"]).eval(&empty),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn set_qualifiers_follow_the_documented_empty_and_absent_rules() {
+        let empty = Context::new();
+        let empty_set = ctx(&[]).clone();
+        assert_eq!(
+            cond("ForAllValues:StringEquals", "k:x", &["a"]).eval(&empty),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("ForAnyValue:StringEquals", "k:x", &["a"]).eval(&empty),
+            Ok(false)
+        );
+        let mut e = empty_set;
+        e.set_multi("k:x", Vec::<String>::new());
+        assert_eq!(
+            cond("ForAllValues:StringEquals", "k:x", &["a"]).eval(&e),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("ForAnyValue:StringEquals", "k:x", &["a"]).eval(&e),
+            Ok(false)
+        );
+        let c = ctx(&[("k:x", &["a", "b"])]);
+        assert_eq!(
+            cond("ForAllValues:StringEquals", "k:x", &["a", "b", "c"]).eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("ForAllValues:StringEquals", "k:x", &["a"]).eval(&c),
+            Ok(false)
+        );
+        assert_eq!(
+            cond("ForAnyValue:StringEquals", "k:x", &["b"]).eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("ForAnyValue:StringNotEquals", "k:x", &["a"]).eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("ForAllValues:StringNotEquals", "k:x", &["a"]).eval(&c),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn negated_operator_with_several_values_is_a_nor() {
+        let c = ctx(&[("aws:sourcevpce", &["vpce-2"])]);
+        assert_eq!(
+            cond("StringNotEquals", "aws:SourceVpce", &["vpce-1", "vpce-2"]).eval(&c),
+            Ok(false)
+        );
+        assert_eq!(
+            cond("StringNotEquals", "aws:SourceVpce", &["vpce-1", "vpce-3"]).eval(&c),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn numeric_dates_bool_binary_ip_and_null_compare_by_type() {
+        let c = ctx(&[
+            ("s3:max-keys", &["10"]),
+            ("aws:currenttime", &["2020-06-01T00:00:00Z"]),
+            ("aws:securetransport", &["false"]),
+            ("k:bin", &["QmluYXJ5VmFsdWVJbkJhc2U2NA=="]),
+            ("aws:sourceip", &["203.0.113.7"]),
+        ]);
+        assert_eq!(
+            cond("NumericLessThanEquals", "s3:max-keys", &["10"]).eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("NumericLessThan", "s3:max-keys", &["10.0"]).eval(&c),
+            Ok(false)
+        );
+        assert_eq!(
+            cond("NumericEquals", "s3:max-keys", &["010.00"]).eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("NumericGreaterThan", "s3:max-keys", &["-3"]).eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond(
+                "DateGreaterThan",
+                "aws:CurrentTime",
+                &["2020-01-01T00:00:01Z"]
+            )
+            .eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("DateLessThan", "aws:CurrentTime", &["1577836801"]).eval(&c),
+            Ok(false)
+        );
+        assert_eq!(
+            cond("Bool", "aws:SecureTransport", &["false"]).eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("BinaryEquals", "k:bin", &["QmluYXJ5VmFsdWVJbkJhc2U2NA=="]).eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("IpAddress", "aws:SourceIp", &["203.0.113.0/24"]).eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("IpAddress", "aws:SourceIp", &["203.0.113.7"]).eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond(
+                "NotIpAddress",
+                "aws:SourceIp",
+                &["2001:DB8:1234:5678::/64", "10.0.0.0/8"]
+            )
+            .eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("Null", "aws:TokenIssueTime", &["true"]).eval(&c),
+            Ok(true)
+        );
+        assert_eq!(cond("Null", "aws:SourceIp", &["false"]).eval(&c), Ok(true));
+    }
+
+    #[test]
+    fn unreadable_values_are_errors_not_answers() {
+        let c = ctx(&[("aws:sourceip", &["not-an-ip"]), ("n:x", &["7"])]);
+        assert!(
+            cond("NotIpAddress", "aws:SourceIp", &["10.0.0.0/8"])
+                .eval(&c)
+                .is_err()
+        );
+        assert!(cond("NumericEquals", "n:x", &["seven"]).eval(&c).is_err());
+        // A matching value decides an OR even beside a broken one.
+        assert_eq!(
+            cond("NumericEquals", "n:x", &["seven", "7"]).eval(&c),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn ignore_case_and_like_and_arn_operators() {
+        let c = ctx(&[
+            ("k:s", &["ReadOnly"]),
+            (
+                "aws:principalarn",
+                &["arn:aws:iam::123456789012:role/your-emergency-role"],
+            ),
+        ]);
+        assert_eq!(
+            cond("StringEqualsIgnoreCase", "k:s", &["readonly"]).eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("StringEquals", "k:s", &["readonly"]).eval(&c),
+            Ok(false)
+        );
+        assert_eq!(
+            cond(
+                "StringNotLike",
+                "aws:PrincipalArn",
+                &["arn:aws:iam::*:role/your-emergency-role"]
+            )
+            .eval(&c),
+            Ok(false)
+        );
+        assert_eq!(
+            cond("ArnLike", "aws:PrincipalArn", &["arn:aws:iam::*:role/*"]).eval(&c),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("ArnEquals", "aws:PrincipalArn", &["arn:aws:iam::*"]).eval(&c),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn decimals_compare_exactly() {
+        let d = |s| Decimal::parse(s).unwrap();
+        assert_eq!(d("-0").cmp(&d("0.000")), Ordering::Equal);
+        assert!(d("0.5") < d("0.51"));
+        assert!(d("-2") < d("-1.5"));
+        assert!(d("100") > d("99.999"));
+        assert!(d("123456789012345678901234567890") > d("123456789012345678901234567889"));
+        assert!(Decimal::parse("1e3").is_none());
+        assert!(Decimal::parse(".").is_none());
+    }
+}

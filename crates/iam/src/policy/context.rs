@@ -1,0 +1,307 @@
+//! The request as policies see it: who asks ([`Principal`]), for what action on what resource,
+//! and the condition keys ([`Context`]).
+//!
+//! The kernel treats every condition key alike: the caller fills the global keys
+//! (`aws:SourceIp`, `aws:CurrentTime`, `aws:PrincipalTag/...`, `aws:SourceVpce`, ...) and the
+//! service keys (`dynamodb:LeadingKeys`, `dynamodb:Attributes`, ...) from the authenticated
+//! request; nothing here reads a clock or a socket.
+//!
+//! INVARIANT: keys are stored lowercase; key names are case-insensitive (IAM User Guide,
+//! "Variables and tags": "Key names are case-insensitive. For example, `aws:CurrentTime` is
+//! equivalent to `AWS:currenttime`.").
+//! INVARIANT: values are kept as given (values are compared per operator, some case-sensitively).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+
+/// A condition key's value in the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContextValue {
+    /// A single-valued key (`aws:SourceIp`, `dynamodb:Select`).
+    Single(String),
+    /// A multivalued key (`aws:TagKeys`, `dynamodb:Attributes`, `dynamodb:LeadingKeys`). An
+    /// empty list is "an empty data set" in AWS's words: `ForAllValues` is true for it and
+    /// `ForAnyValue` false, and `Null` treats it as null.
+    Multi(Vec<String>),
+}
+
+impl ContextValue {
+    /// The values, one for a single-valued key.
+    pub fn values(&self) -> &[String] {
+        match self {
+            Self::Single(v) => std::slice::from_ref(v),
+            Self::Multi(v) => v,
+        }
+    }
+}
+
+/// The condition keys of one request, by lowercase name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// Keys lowercase; see the module invariant.
+    entries: HashMap<String, ContextValue>,
+}
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets a single-valued key (replacing any value).
+    pub fn set(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
+        self.entries
+            .insert(key.to_lowercase(), ContextValue::Single(value.into()));
+        self
+    }
+
+    /// Sets a multivalued key (replacing any value).
+    pub fn set_multi<I, S>(&mut self, key: &str, values: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.entries.insert(
+            key.to_lowercase(),
+            ContextValue::Multi(values.into_iter().map(Into::into).collect()),
+        );
+        self
+    }
+
+    /// Sets a boolean key (`aws:SecureTransport`, `aws:MultiFactorAuthPresent`) as `"true"` or
+    /// `"false"`.
+    pub fn set_bool(&mut self, key: &str, value: bool) -> &mut Self {
+        self.set(key, if value { "true" } else { "false" })
+    }
+
+    /// Sets a date key (`aws:CurrentTime`, `aws:TokenIssueTime`) in ISO 8601 UTC, whole seconds.
+    /// Times before 1970 are clamped to the epoch.
+    pub fn set_time(&mut self, key: &str, at: SystemTime) -> &mut Self {
+        let secs = at
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        self.set(key, super::time::format_iso(secs))
+    }
+
+    /// Sets `aws:CurrentTime` and `aws:EpochTime` from one instant, as AWS fills both.
+    pub fn set_request_time(&mut self, at: SystemTime) -> &mut Self {
+        let secs = at
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        self.set_time("aws:CurrentTime", at);
+        self.set("aws:EpochTime", secs.to_string())
+    }
+
+    /// Sets an IP address key (`aws:SourceIp`).
+    pub fn set_ip(&mut self, key: &str, ip: IpAddr) -> &mut Self {
+        self.set(key, ip.to_string())
+    }
+
+    /// Sets a binary key, stored base64 as `BinaryEquals` compares it.
+    pub fn set_binary(&mut self, key: &str, bytes: &[u8]) -> &mut Self {
+        self.set(key, base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    /// Removes a key.
+    pub fn remove(&mut self, key: &str) -> Option<ContextValue> {
+        self.entries.remove(&key.to_lowercase())
+    }
+
+    /// A key's value (any case).
+    pub fn get(&self, key: &str) -> Option<&ContextValue> {
+        self.entries.get(&key.to_lowercase())
+    }
+
+    /// A key's value; `key` must already be lowercase (the policy compiler lowercases keys).
+    pub(crate) fn get_lower(&self, key: &str) -> Option<&ContextValue> {
+        self.entries.get(key)
+    }
+
+    /// The value of a single-valued key, as a policy variable sees it; `key` lowercase.
+    pub(crate) fn single(&self, key: &str) -> Option<&str> {
+        match self.entries.get(key) {
+            Some(ContextValue::Single(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Sets the principal's global keys from `principal`: `aws:PrincipalArn`,
+    /// `aws:PrincipalAccount`, `aws:PrincipalType`, and `aws:username` for IAM users. The
+    /// caller adds what only it knows (`aws:userid`, `aws:PrincipalTag/*`,
+    /// `aws:PrincipalOrgID`, ...).
+    ///
+    /// Source: IAM User Guide, "AWS global condition context keys" (`aws:PrincipalArn` is the
+    /// role's ARN for a role session, `aws:PrincipalType` is `Account`, `User`,
+    /// `FederatedUser` or `AssumedRole`) and "Variables and tags", principal key values
+    /// (`aws:username` is present for IAM users only).
+    pub fn set_principal_keys(&mut self, principal: &Principal) -> &mut Self {
+        let (arn, ty) = match &principal.kind {
+            PrincipalKind::Root => (principal.arn.as_str(), "Account"),
+            PrincipalKind::User => (principal.arn.as_str(), "User"),
+            PrincipalKind::RoleSession { role_arn } => (role_arn.as_str(), "AssumedRole"),
+            PrincipalKind::FederatedUser { .. } => (principal.arn.as_str(), "FederatedUser"),
+            PrincipalKind::Service { .. }
+            | PrincipalKind::WebIdentity { .. }
+            | PrincipalKind::Anonymous => return self,
+        };
+        self.set("aws:PrincipalArn", arn);
+        self.set("aws:PrincipalAccount", principal.account.clone());
+        self.set("aws:PrincipalType", ty);
+        if matches!(principal.kind, PrincipalKind::User)
+            && let Some(name) = principal.arn.rsplit('/').next()
+        {
+            self.set("aws:username", name);
+        }
+        self
+    }
+}
+
+/// Who makes the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The ARN AWS shows in `AccessDenied` messages: the user's ARN, the role *session*'s ARN
+    /// (`arn:aws:sts::111122223333:assumed-role/role/session`), `arn:aws:iam::ACCOUNT:root`.
+    pub arn: String,
+    /// The principal's account id (empty for service principals and anonymous callers).
+    pub account: String,
+    /// What kind of principal it is; decides how `Principal` elements match it and which
+    /// evaluation rules apply.
+    pub kind: PrincipalKind,
+}
+
+impl Principal {
+    /// The root user of `account`.
+    pub fn root(account: &str) -> Self {
+        Self {
+            arn: format!("arn:aws:iam::{account}:root"),
+            account: account.to_owned(),
+            kind: PrincipalKind::Root,
+        }
+    }
+
+    /// An IAM user.
+    pub fn user(account: &str, arn: &str) -> Self {
+        Self {
+            arn: arn.to_owned(),
+            account: account.to_owned(),
+            kind: PrincipalKind::User,
+        }
+    }
+
+    /// A role session: `session_arn` is `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`,
+    /// `role_arn` the role's own ARN (with its path).
+    pub fn role_session(account: &str, session_arn: &str, role_arn: &str) -> Self {
+        Self {
+            arn: session_arn.to_owned(),
+            account: account.to_owned(),
+            kind: PrincipalKind::RoleSession {
+                role_arn: role_arn.to_owned(),
+            },
+        }
+    }
+}
+
+/// The kinds of principal, as the `Principal` element and the evaluation logic distinguish
+/// them (IAM User Guide, "AWS JSON policy elements: Principal").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// The account's root user.
+    Root,
+    /// An IAM user with long-term credentials.
+    User,
+    /// A role session (`AssumeRole`, `AssumeRoleWithWebIdentity`, `AssumeRoleWithSAML`).
+    RoleSession {
+        /// The assumed role's ARN: a `Principal` naming it matches the session, with the
+        /// limits the evaluation logic puts on role principals.
+        role_arn: String,
+    },
+    /// An IAM federated user session (`GetFederationToken`).
+    FederatedUser {
+        /// The ARN of the IAM user (or root) who federated.
+        user_arn: String,
+    },
+    /// An AWS service principal (`dynamodb.amazonaws.com`), matched by `{"Service": ...}`.
+    Service {
+        /// The service principal name.
+        service: String,
+    },
+    /// A caller presenting a web identity or SAML assertion to STS, before it has a session:
+    /// matched by `{"Federated": ...}` in role trust policies.
+    WebIdentity {
+        /// The provider: `cognito-identity.amazonaws.com`, `www.amazon.com`, an OIDC
+        /// provider host, or a SAML provider ARN.
+        provider: String,
+    },
+    /// An unauthenticated caller: only `"Principal": "*"` matches it.
+    Anonymous,
+}
+
+impl PrincipalKind {
+    /// Whether this is a session principal, to which session policies apply.
+    pub fn is_session(&self) -> bool {
+        matches!(self, Self::RoleSession { .. } | Self::FederatedUser { .. })
+    }
+}
+
+/// One authorization question: may `principal` perform `action` on `resource`, given
+/// `context`?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Who asks.
+    pub principal: Principal,
+    /// The IAM action, `service:Action` (matched case-insensitively).
+    pub action: String,
+    /// The resource ARN, or `*` for actions without a resource type.
+    pub resource: String,
+    /// The condition keys.
+    pub context: Context,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_case_insensitive_and_values_are_not() {
+        let mut c = Context::new();
+        c.set("aws:SourceVpce", "vpce-ABC");
+        assert_eq!(
+            c.get("AWS:sourcevpce"),
+            Some(&ContextValue::Single("vpce-ABC".into()))
+        );
+        assert_eq!(c.single("aws:sourcevpce"), Some("vpce-ABC"));
+    }
+
+    #[test]
+    fn principal_keys_follow_the_global_key_reference() {
+        let mut c = Context::new();
+        let p = Principal::role_session(
+            "111122223333",
+            "arn:aws:sts::111122223333:assumed-role/app/s1",
+            "arn:aws:iam::111122223333:role/app",
+        );
+        c.set_principal_keys(&p);
+        assert_eq!(
+            c.single("aws:principalarn"),
+            Some("arn:aws:iam::111122223333:role/app")
+        );
+        assert_eq!(c.single("aws:principaltype"), Some("AssumedRole"));
+        assert_eq!(c.single("aws:username"), None);
+        let mut u = Context::new();
+        u.set_principal_keys(&Principal::user("1", "arn:aws:iam::1:user/division/Bob"));
+        assert_eq!(u.single("aws:username"), Some("Bob"));
+    }
+
+    #[test]
+    fn request_time_sets_both_time_keys() {
+        let mut c = Context::new();
+        c.set_request_time(UNIX_EPOCH + std::time::Duration::from_secs(1_577_836_801));
+        assert_eq!(c.single("aws:currenttime"), Some("2020-01-01T00:00:01Z"));
+        assert_eq!(c.single("aws:epochtime"), Some("1577836801"));
+    }
+}
