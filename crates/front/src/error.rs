@@ -58,6 +58,9 @@ pub enum ApiError {
     /// An IAM or STS error.
     #[error(transparent)]
     Iam(IamError),
+    /// An Organizations error (JSON 1.1: `__type` is the bare exception name).
+    #[error(transparent)]
+    Org(rampart_iam::orgs::OrgError),
     /// A Query-protocol request without `Action`.
     #[error("missing action")]
     MissingAction,
@@ -129,6 +132,9 @@ impl ApiError {
                 format!("{CORAL}AccessDeniedException"),
                 Some(m.clone()),
             ),
+            Self::Org(o) => {
+                return (bad, o.kind.to_owned(), Some(o.message.clone()), extra);
+            }
             Self::Internal(_) | Self::Iam(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("{DDB}InternalServerError"),
@@ -192,9 +198,9 @@ impl ApiError {
     /// The message key AWS uses: most DynamoDB errors say `message`, a few `Message`.
     fn message_key(&self) -> &'static str {
         match self {
-            Self::AccessDenied(_) | Self::Dynamo(DynamoError::TransactionCanceled { .. }) => {
-                "Message"
-            }
+            Self::AccessDenied(_)
+            | Self::Org(_)
+            | Self::Dynamo(DynamoError::TransactionCanceled { .. }) => "Message",
             Self::UnknownOperationXml
             | Self::UnknownOperation
             | Self::Serialization(_)
@@ -293,7 +299,7 @@ impl ApiError {
                 "RequestEntityTooLarge",
                 "Request entity too large".into(),
             ),
-            Self::Dynamo(_) | Self::Internal(_) => (
+            Self::Dynamo(_) | Self::Internal(_) | Self::Org(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 false,
                 "ServiceFailure",

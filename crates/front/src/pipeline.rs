@@ -258,7 +258,11 @@ impl App {
             return Err(ApiError::UnknownOperationXml);
         }
         let media = media_type(parts);
-        if !raw.is_empty() && media != AMZ_JSON_1_0 && media != "application/json" {
+        if !raw.is_empty()
+            && media != AMZ_JSON_1_0
+            && media != "application/x-amz-json-1.1"
+            && media != "application/json"
+        {
             return Err(ApiError::UnknownOperationXml);
         }
         let body = wire::decode_body(&parts.headers, raw.clone()).map_err(|e| match e {
@@ -296,6 +300,33 @@ impl App {
                     .execute(&ctx, call)
                     .await
                     .map_err(ApiError::Dynamo)
+            }
+            Service::Organizations => {
+                let op = target.split_once('.').map(|(_, op)| op).unwrap_or("");
+                self.authorize(&ctx, &format!("organizations:{op}"), "*")?;
+                let input: serde_json::Value = if body.is_empty() {
+                    serde_json::Value::Object(serde_json::Map::new())
+                } else {
+                    serde_json::from_slice(&body).map_err(|_| ApiError::Serialization(None))?
+                };
+                let validate = |doc: &str| -> Result<(), String> {
+                    rampart_iam::validate_policy(doc, rampart_iam::api::DocUse::Managed)
+                        .map_err(|e| e.to_string())
+                };
+                let out = self
+                    .iam
+                    .orgs
+                    .call(
+                        ctx.principal.account.as_str(),
+                        op,
+                        &input,
+                        &self.iam.store,
+                        received_at,
+                        &validate,
+                    )
+                    .await
+                    .map_err(ApiError::Org)?;
+                serde_json::to_vec(&out).map_err(|e| ApiError::Internal(e.to_string()))
             }
             Service::Query(_) => Err(ApiError::UnknownOperation),
         }

@@ -40,6 +40,8 @@ pub enum Service {
     DynamoDb(Operation),
     /// IAM or STS.
     Query(QueryService),
+    /// AWS Organizations (`AWSOrganizationsV20161128.<Operation>`, JSON 1.1).
+    Organizations,
 }
 
 impl Service {
@@ -49,12 +51,13 @@ impl Service {
             Self::DynamoDb(_) => "dynamodb",
             Self::Query(QueryService::Iam) => "iam",
             Self::Query(QueryService::Sts) => "sts",
+            Self::Organizations => "organizations",
         }
     }
 
     /// Whether AWS also accepts the global signing region (us-east-1).
     pub fn is_global(self) -> bool {
-        matches!(self, Self::Query(_))
+        matches!(self, Self::Query(_) | Self::Organizations)
     }
 
     /// Parses an `X-Amz-Target` header value.
@@ -62,6 +65,7 @@ impl Service {
         let (prefix, op) = target.split_once('.')?;
         match prefix {
             "DynamoDB_20120810" => Operation::from_name(op).map(Self::DynamoDb),
+            "AWSOrganizationsV20161128" if !op.is_empty() => Some(Self::Organizations),
             _ => None,
         }
     }

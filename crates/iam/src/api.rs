@@ -412,6 +412,8 @@ pub struct Iam {
     pub keys: Arc<KeyStore>,
     /// Virtual MFA devices.
     pub mfa: Arc<crate::mfa::MfaStore>,
+    /// The organization.
+    pub orgs: Arc<crate::orgs::OrgStore>,
 }
 
 impl std::fmt::Debug for Iam {

@@ -195,10 +195,19 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
                 reason: e.to_string(),
             })?,
     );
+    let orgs = Arc::new(
+        rampart_iam::orgs::OrgStore::open(engine.clone(), ids.clone())
+            .await
+            .map_err(|e| StartError::DataDir {
+                path: settings.data_dir.display().to_string(),
+                reason: e.to_string(),
+            })?,
+    );
     let iam = Arc::new(rampart_iam::api::Iam {
         store: iam_store,
         keys: keys.clone(),
         mfa,
+        orgs,
     });
     let app = Arc::new(App {
         region: settings.region.clone(),
