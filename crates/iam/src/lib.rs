@@ -13,6 +13,7 @@ pub mod api;
 pub mod authz;
 pub mod error;
 pub mod keys;
+pub mod policy;
 pub mod mfa;
 pub mod orgs;
 pub mod seal;
