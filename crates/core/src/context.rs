@@ -2,7 +2,10 @@
 //! authorization, handlers, audit and metrics alike.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
 
 use crate::{AccountId, Region, RequestId};
 
@@ -30,6 +33,42 @@ pub struct Principal {
     pub access_key_id: String,
     /// Root, user or role session.
     pub kind: PrincipalKind,
+    /// For temporary credentials: what the session is.
+    pub session: Option<Arc<SessionInfo>>,
+}
+
+/// What a temporary-credential session is (STS AssumeRole, GetSessionToken,
+/// AssumeRoleWithWebIdentity): the source of the session's condition keys
+/// (`aws:TokenIssueTime`, `aws:MultiFactorAuthPresent`, `aws:PrincipalTag/*`,
+/// `aws:SourceIdentity`, web-identity claims) and of its session policies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The role assumed, for role sessions.
+    pub role_arn: Option<String>,
+    /// The role's name (its policies are looked up by it).
+    pub role_name: Option<String>,
+    /// The session name.
+    pub session_name: Option<String>,
+    /// The ARN of the identity that asked for the session.
+    pub source_arn: String,
+    /// The inline session policy.
+    pub policy: Option<String>,
+    /// Managed session policies.
+    pub policy_arns: Vec<String>,
+    /// Session tags.
+    pub tags: Vec<(String, String)>,
+    /// Tags that pass on to chained role sessions.
+    pub transitive_tag_keys: Vec<String>,
+    /// `aws:SourceIdentity`.
+    pub source_identity: Option<String>,
+    /// When MFA authenticated the session (epoch seconds), if it did.
+    pub mfa_authenticated_at: Option<u64>,
+    /// Web identity claims as condition keys (`accounts.example.com:sub`, …) → value.
+    pub web_identity: Vec<(String, String)>,
+    /// Issue time (epoch seconds).
+    pub issued: u64,
+    /// Expiry (epoch seconds).
+    pub expires: u64,
 }
 
 /// Where the request came from on the network. VPC and endpoint ids are filled

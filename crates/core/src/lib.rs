@@ -12,6 +12,6 @@ mod ids;
 mod secret;
 
 pub use clock::{Clock, FixedClock, SystemClock, civil, epoch_seconds, iso8601};
-pub use context::{NetworkOrigin, Principal, PrincipalKind, RequestContext, TlsInfo};
+pub use context::{NetworkOrigin, Principal, PrincipalKind, RequestContext, SessionInfo, TlsInfo};
 pub use ids::{AccountId, IdSource, InvalidAccountId, OsRandom, Region, RequestId, SeededIds};
 pub use secret::Secret;

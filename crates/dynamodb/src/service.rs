@@ -67,6 +67,9 @@ pub struct AuthzRequest {
     pub action: String,
     /// The resource ARN.
     pub resource: String,
+    /// DynamoDB's condition keys for this request (`dynamodb:LeadingKeys`,
+    /// `dynamodb:Attributes`, …), each with its values.
+    pub keys: Vec<(String, Vec<String>)>,
 }
 
 /// The DynamoDB service.
@@ -227,6 +230,7 @@ impl DynamoDb {
         let req = |action: &str, resource: String| AuthzRequest {
             action: action.to_owned(),
             resource,
+            keys: Vec::new(),
         };
         let index = |t: &Option<String>, i: &Option<String>| match i {
             Some(i) => format!("{}/index/{i}", table(t)),

@@ -24,6 +24,7 @@ fn ctx() -> RequestContext {
             user_id: "111122223333".into(),
             access_key_id: "AKID".into(),
             kind: PrincipalKind::Root,
+            session: None,
         },
         network: NetworkOrigin {
             peer: addr,

@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use rampart_core::{Clock, IdSource, NetworkOrigin, Region, RequestContext, RequestId};
 use rampart_dynamodb::DynamoDb;
 use rampart_iam::api::{Iam, Params};
-use rampart_iam::{KeyStore, Outcome, authz};
+use rampart_iam::{Authorizer, AuthzInput, KeyStore};
 use rampart_sigv4::{SignedRequest, SigningKeyCache};
 
 use crate::error::{ApiError, Protocol};
@@ -40,6 +40,8 @@ pub struct App {
     pub keys: Arc<KeyStore>,
     /// The IAM service.
     pub iam: Arc<Iam>,
+    /// The authorization hook every call passes.
+    pub authorizer: Arc<Authorizer>,
     /// The DynamoDB service.
     pub dynamodb: Arc<DynamoDb>,
     /// The clock (SigV4 skew, timestamps).
@@ -180,7 +182,8 @@ impl App {
             match service {
                 QueryService::Iam => {
                     let resource = self.iam.resource_arn(&ctx, &action, &params);
-                    self.authorize(&ctx, &format!("iam:{action}"), &resource)?;
+                    let iam_action = format!("iam:{action}");
+                    self.authorize(&ctx, &AuthzInput::new(&iam_action, &resource))?;
                     self.iam
                         .call(&ctx, &action, &params, received_at)
                         .await
@@ -193,8 +196,8 @@ impl App {
                         &action,
                         &params,
                         received_at,
-                        &|action: &str, resource: &str| {
-                            self.authorize(&ctx, action, resource).map_err(|e| match e {
+                        &|input: &AuthzInput<'_>| {
+                            self.authorize(&ctx, input).map_err(|e| match e {
                                 ApiError::AccessDenied(m) => {
                                     rampart_iam::error::IamError::AccessDenied(m)
                                 }
@@ -218,30 +221,35 @@ impl App {
         }
     }
 
-    /// Asks the authorization hook; a denial is logged with its reason and
-    /// answered with AWS's AccessDenied text.
-    fn authorize(
-        &self,
-        ctx: &RequestContext,
-        action: &str,
-        resource: &str,
-    ) -> Result<(), ApiError> {
-        let req = authz::Request { action, resource };
-        let decision = rampart_iam::authorize(ctx, &req);
-        if decision.outcome == Outcome::Allow {
+    /// Asks the authorization hook; a denial is logged with its explanation
+    /// and answered with AWS's AccessDenied text.
+    fn authorize(&self, ctx: &RequestContext, input: &AuthzInput<'_>) -> Result<(), ApiError> {
+        let decision = self.authorizer.authorize(ctx, input);
+        if decision.is_allowed() {
+            tracing::debug!(
+                request_id = %ctx.request_id,
+                action = input.action,
+                resource = input.resource,
+                explanation = %decision.explanation,
+                "allowed"
+            );
             return Ok(());
         }
         tracing::info!(
             request_id = %ctx.request_id,
             principal = %ctx.principal.arn,
-            action,
-            resource,
-            reason = %decision.reason,
+            action = input.action,
+            resource = input.resource,
+            explanation = %decision.explanation,
             "access denied"
         );
-        Err(ApiError::AccessDenied(format!(
-            "User: {} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action",
-            ctx.principal.arn
+        Err(ApiError::AccessDenied(decision.message.unwrap_or_else(
+            || {
+                format!(
+                    "User: {} is not authorized to perform: {}",
+                    ctx.principal.arn, input.action
+                )
+            },
         )))
     }
 
@@ -294,7 +302,18 @@ impl App {
                 }
                 let call = self.dynamodb.parse(op, &body).map_err(ApiError::Dynamo)?;
                 for r in self.dynamodb.authz_requests(&ctx, &call) {
-                    self.authorize(&ctx, &r.action, &r.resource)?;
+                    let mut input = AuthzInput::new(&r.action, &r.resource);
+                    input.keys = r
+                        .keys
+                        .iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                rampart_iam::policy::ContextValue::Multi(v.clone()),
+                            )
+                        })
+                        .collect();
+                    self.authorize(&ctx, &input)?;
                 }
                 self.dynamodb
                     .execute(&ctx, call)
@@ -303,7 +322,8 @@ impl App {
             }
             Service::Organizations => {
                 let op = target.split_once('.').map(|(_, op)| op).unwrap_or("");
-                self.authorize(&ctx, &format!("organizations:{op}"), "*")?;
+                let action = format!("organizations:{op}");
+                self.authorize(&ctx, &AuthzInput::new(&action, "*"))?;
                 let input: serde_json::Value = if body.is_empty() {
                     serde_json::Value::Object(serde_json::Map::new())
                 } else {

@@ -1,65 +1,435 @@
-//! The authorization hook: every request, after authentication, asks
-//! [`authorize`] whether its principal may perform each action on each
-//! resource. Pure: no I/O, no clock, no async.
+//! The authorization hook on the one request path: gathers every policy that
+//! applies to a request (the principal's identity policies, its permissions
+//! boundary, its session policies, the SCPs of its account's organization
+//! path, the resource's own policy), fills the request's condition keys, and
+//! asks the pure kernel ([`crate::policy::evaluate`]) for a decision that
+//! explains itself.
 //!
-//! Today only the account's root user exists, and AWS lets the root user do
-//! everything in its own account (service control policies, which can restrict
-//! a member account's root, arrive with Organizations). The full IAM
-//! evaluation replaces the body of [`authorize`], not its callers.
+//! [`decide`] is pure (data in, decision out); [`Authorizer`] only fetches
+//! the data and memoizes compiled policies.
+//!
+//! INVARIANT: a stored policy that no longer compiles denies the request
+//! (fail closed) instead of being skipped.
 
-use rampart_core::{PrincipalKind, RequestContext};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-/// The result of an authorization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Allowed.
-    Allow,
-    /// Denied by an explicit Deny statement.
-    ExplicitDeny,
-    /// Denied because nothing allowed it.
-    ImplicitDeny,
-}
+use rampart_core::{PrincipalKind as CorePrincipalKind, RequestContext, epoch_seconds, iso8601};
 
-/// A decision and why it was made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
-    /// Allow or deny.
-    pub outcome: Outcome,
-    /// Which rule decided, for logs and the audit trail (never sent to clients).
-    pub reason: String,
-}
+use crate::api::aws_managed_document;
+use crate::orgs::{OrgStore, ScpPath};
+use crate::policy::{
+    self, ContextValue, Decision, Layers, Outcome, Policy, PolicyKind, PolicyRef, Principal,
+    Request,
+};
+use crate::store::{IamState, IamStore};
 
-/// One action on one resource that a request needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request<'a> {
+/// What one authorization asks.
+#[derive(Debug, Clone)]
+pub struct AuthzInput<'a> {
     /// The IAM action, e.g. `dynamodb:GetItem`.
     pub action: &'a str,
-    /// The resource ARN.
+    /// The resource ARN (or `*`).
     pub resource: &'a str,
+    /// The resource's own policy: its name, document and kind (a role's
+    /// trust policy for `sts:AssumeRole`, a table's resource policy).
+    pub resource_policy: Option<(&'a str, &'a str, PolicyKind)>,
+    /// Request-specific condition keys (`dynamodb:LeadingKeys`, `sts:ExternalId`, …).
+    pub keys: Vec<(String, ContextValue)>,
 }
 
-/// Decides whether the request's principal may perform `req`.
-pub fn authorize(ctx: &RequestContext, req: &Request<'_>) -> Decision {
-    let own_account = req
-        .resource
-        .split(':')
-        .nth(4)
-        .is_none_or(|acct| acct.is_empty() || acct == ctx.principal.account.as_str());
-    match (&ctx.principal.kind, own_account) {
-        (PrincipalKind::Root, true) => Decision {
-            outcome: Outcome::Allow,
-            reason: "root user of the resource's account".into(),
-        },
-        (PrincipalKind::Root, false) => Decision {
+impl<'a> AuthzInput<'a> {
+    /// An action on a resource with no resource policy and no extra keys.
+    pub fn new(action: &'a str, resource: &'a str) -> Self {
+        Self {
+            action,
+            resource,
+            resource_policy: None,
+            keys: Vec::new(),
+        }
+    }
+}
+
+/// The answer, ready for the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthzDecision {
+    /// Allow or which deny.
+    pub outcome: Outcome,
+    /// AWS's AccessDenied message for a denial.
+    pub message: Option<String>,
+    /// Which policies and statements decided, for logs and the audit trail
+    /// (never sent to clients).
+    pub explanation: String,
+}
+
+impl AuthzDecision {
+    /// Whether the request is allowed.
+    pub fn is_allowed(&self) -> bool {
+        self.outcome == Outcome::Allow
+    }
+}
+
+/// Compiles (or fetches from the memo) a policy document of a kind.
+pub type Compile<'c> = dyn Fn(&str, PolicyKind) -> Option<Arc<Policy>> + 'c;
+
+/// The account field of an ARN (`arn:aws:service:region:ACCOUNT:…`), if any.
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
+/// The kernel's view of the caller.
+fn principal_of(ctx: &RequestContext) -> Principal {
+    let p = &ctx.principal;
+    let account = p.account.as_str();
+    match p.kind {
+        CorePrincipalKind::Root => Principal::root(account),
+        CorePrincipalKind::User => Principal::user(account, &p.arn),
+        CorePrincipalKind::AssumedRole => {
+            let role_arn = p
+                .session
+                .as_ref()
+                .and_then(|s| s.role_arn.clone())
+                .unwrap_or_default();
+            Principal::role_session(account, &p.arn, &role_arn)
+        }
+    }
+}
+
+/// Decides one request: pure over the data it is given.
+pub fn decide(
+    ctx: &RequestContext,
+    input: &AuthzInput<'_>,
+    iam: &IamState,
+    scps: Option<&ScpPath>,
+    org_id: Option<&str>,
+    compile: &Compile<'_>,
+) -> AuthzDecision {
+    let principal = principal_of(ctx);
+    let account = ctx.principal.account.as_str();
+    let session = ctx.principal.session.as_deref();
+
+    // Condition keys.
+    let mut c = policy::Context::new();
+    c.set_principal_keys(&principal);
+    c.set_request_time(ctx.received_at);
+    c.set("aws:userid", ctx.principal.user_id.clone());
+    c.set_ip("aws:SourceIp", ctx.network.source_ip());
+    c.set_bool("aws:SecureTransport", ctx.tls.is_some());
+    c.set("aws:RequestedRegion", ctx.region.as_str());
+    if let Some(v) = &ctx.network.vpc_id {
+        c.set("aws:SourceVpc", v.clone());
+    }
+    if let Some(v) = &ctx.network.vpce_id {
+        c.set("aws:SourceVpce", v.clone());
+    }
+    if let Some(o) = org_id {
+        c.set("aws:PrincipalOrgID", o);
+    }
+    if let Some(a) = arn_account(input.resource) {
+        c.set("aws:ResourceAccount", a);
+    }
+    let (user, role) = match ctx.principal.kind {
+        CorePrincipalKind::User => {
+            let name = ctx.principal.arn.rsplit('/').next().unwrap_or_default();
+            (iam.users.get(&(account.to_owned(), name.to_owned())), None)
+        }
+        CorePrincipalKind::AssumedRole => {
+            let name = session
+                .and_then(|s| s.role_name.clone())
+                .unwrap_or_default();
+            (None, iam.roles.get(&(account.to_owned(), name)))
+        }
+        CorePrincipalKind::Root => (None, None),
+    };
+    let entity_tags = user.map(|u| &u.tags).or(role.map(|r| &r.tags));
+    for (k, v) in entity_tags.into_iter().flatten() {
+        c.set(&format!("aws:PrincipalTag/{k}"), v.clone());
+    }
+    if let Some(s) = session {
+        for (k, v) in &s.tags {
+            c.set(&format!("aws:PrincipalTag/{k}"), v.clone());
+        }
+        c.set("aws:TokenIssueTime", iso8601(s.issued as i64));
+        match s.mfa_authenticated_at {
+            Some(t) => {
+                c.set_bool("aws:MultiFactorAuthPresent", true);
+                let now = epoch_seconds(ctx.received_at) as u64;
+                c.set("aws:MultiFactorAuthAge", now.saturating_sub(t).to_string());
+            }
+            None => {
+                c.set_bool("aws:MultiFactorAuthPresent", false);
+            }
+        }
+        if let Some(si) = &s.source_identity {
+            c.set("aws:SourceIdentity", si.clone());
+        }
+        for (k, v) in &s.web_identity {
+            c.set(k, v.clone());
+        }
+    }
+    for (k, v) in &input.keys {
+        match v {
+            ContextValue::Single(s) => {
+                c.set(k, s.clone());
+            }
+            ContextValue::Multi(m) => {
+                c.set_multi(k, m.iter().cloned());
+            }
+        }
+    }
+
+    // The policies of each layer, compiled.
+    let failed: std::cell::RefCell<Vec<String>> = std::cell::RefCell::new(Vec::new());
+    let load = |id: String, doc: &str, kind: PolicyKind| -> Option<(String, Arc<Policy>)> {
+        match compile(doc, kind) {
+            Some(p) => Some((id, p)),
+            None => {
+                failed.borrow_mut().push(id);
+                None
+            }
+        }
+    };
+    let managed = |arn: &str| -> Option<String> {
+        iam.policies
+            .get(arn)
+            .and_then(|p| p.default_document().map(str::to_owned))
+            .or_else(|| aws_managed_document(arn).map(str::to_owned))
+    };
+    let mut identity: Vec<(String, Arc<Policy>)> = Vec::new();
+    let mut boundary: Option<(String, Arc<Policy>)> = None;
+    if let Some(u) = user {
+        for (name, doc) in &u.inline {
+            identity.extend(load(format!("{}#{name}", u.arn), doc, PolicyKind::Identity));
+        }
+        for arn in &u.attached {
+            if let Some(doc) = managed(arn) {
+                identity.extend(load(arn.clone(), &doc, PolicyKind::Identity));
+            }
+        }
+        for g in &u.groups {
+            if let Some(group) = iam.groups.get(&(account.to_owned(), g.clone())) {
+                for (name, doc) in &group.inline {
+                    identity.extend(load(
+                        format!("{}#{name}", group.arn),
+                        doc,
+                        PolicyKind::Identity,
+                    ));
+                }
+                for arn in &group.attached {
+                    if let Some(doc) = managed(arn) {
+                        identity.extend(load(arn.clone(), &doc, PolicyKind::Identity));
+                    }
+                }
+            }
+        }
+        if let Some(b) = &u.boundary {
+            match managed(b) {
+                Some(doc) => boundary = load(b.clone(), &doc, PolicyKind::PermissionsBoundary),
+                None => failed.borrow_mut().push(b.clone()),
+            }
+        }
+    }
+    if let Some(r) = role {
+        for (name, doc) in &r.inline {
+            identity.extend(load(format!("{}#{name}", r.arn), doc, PolicyKind::Identity));
+        }
+        for arn in &r.attached {
+            if let Some(doc) = managed(arn) {
+                identity.extend(load(arn.clone(), &doc, PolicyKind::Identity));
+            }
+        }
+        if let Some(b) = &r.boundary {
+            match managed(b) {
+                Some(doc) => boundary = load(b.clone(), &doc, PolicyKind::PermissionsBoundary),
+                None => failed.borrow_mut().push(b.clone()),
+            }
+        }
+    }
+    let mut session_policies: Vec<(String, Arc<Policy>)> = Vec::new();
+    if let Some(s) = session {
+        if let Some(doc) = &s.policy {
+            session_policies.extend(load("session policy".into(), doc, PolicyKind::Session));
+        }
+        for arn in &s.policy_arns {
+            match managed(arn) {
+                Some(doc) => session_policies.extend(load(arn.clone(), &doc, PolicyKind::Session)),
+                None => failed.borrow_mut().push(arn.clone()),
+            }
+        }
+    }
+    let mut scp_levels: Vec<Vec<(String, Arc<Policy>)>> = Vec::new();
+    if let Some(path) = scps {
+        for level in &path.levels {
+            scp_levels.push(
+                level
+                    .iter()
+                    .filter_map(|(id, doc)| load(id.clone(), doc, PolicyKind::ServiceControl))
+                    .collect(),
+            );
+        }
+    }
+    let resource_policy = input
+        .resource_policy
+        .and_then(|(id, doc, kind)| load(id.to_owned(), doc, kind));
+
+    let request = Request {
+        principal: principal.clone(),
+        action: input.action.to_owned(),
+        resource: input.resource.to_owned(),
+        context: c,
+    };
+    let failed = failed.into_inner();
+    if !failed.is_empty() {
+        return AuthzDecision {
             outcome: Outcome::ImplicitDeny,
-            reason: "resource belongs to another account and no resource-based policy allows it"
-                .into(),
-        },
-        (PrincipalKind::User | PrincipalKind::AssumedRole, _) => Decision {
-            outcome: Outcome::ImplicitDeny,
-            reason:
-                "no identity-based policy allows the action (IAM policies are not yet evaluated)"
-                    .into(),
-        },
+            message: Some(format!(
+                "User: {} is not authorized to perform: {} on resource: {} because a policy that applies could not be evaluated",
+                principal.arn, input.action, input.resource
+            )),
+            explanation: format!(
+                "fail closed: policies that do not compile: {}",
+                failed.join(", ")
+            ),
+        };
+    }
+    fn refs(v: &[(String, Arc<Policy>)]) -> Vec<PolicyRef<'_>> {
+        v.iter()
+            .map(|(id, p)| PolicyRef {
+                id: id.as_str(),
+                policy: p.as_ref(),
+            })
+            .collect()
+    }
+    let layers = Layers {
+        scps: scp_levels.iter().map(|l| refs(l)).collect(),
+        scp_applies: scps.is_some(),
+        resource: resource_policy.as_ref().map(|(id, p)| PolicyRef {
+            id: id.as_str(),
+            policy: p.as_ref(),
+        }),
+        resource_account: arn_account(input.resource).map(str::to_owned),
+        resource_policy_required: matches!(input.resource_policy, Some((_, _, PolicyKind::Trust))),
+        identity: refs(&identity),
+        boundary: boundary.as_ref().map(|(id, p)| PolicyRef {
+            id: id.as_str(),
+            policy: p.as_ref(),
+        }),
+        session: refs(&session_policies),
+        endpoint: None,
+    };
+    let decision = policy::evaluate(&request, &layers);
+    AuthzDecision {
+        outcome: decision.outcome,
+        message: decision.access_denied_message(&principal.arn, input.action, input.resource),
+        explanation: explain(&decision),
+    }
+}
+
+/// One line saying which layer decided and which statements applied.
+pub fn explain(d: &Decision<'_>) -> String {
+    let by = match d.decided_by {
+        policy::DecidedBy::Policy(t) => t.name().to_owned(),
+        policy::DecidedBy::RootUser => "root user".to_owned(),
+    };
+    let matched: Vec<String> = d
+        .matched
+        .iter()
+        .map(|s| {
+            format!(
+                "{:?} {} in {} statement {}{}",
+                s.effect,
+                s.layer.name(),
+                s.policy,
+                s.index,
+                s.sid.map(|sid| format!(" ({sid})")).unwrap_or_default()
+            )
+        })
+        .collect();
+    let mut out = format!("{:?} decided by {by}", d.outcome);
+    if !matched.is_empty() {
+        out.push_str("; matched: ");
+        out.push_str(&matched.join("; "));
+    }
+    if !d.errors.is_empty() {
+        out.push_str(&format!(
+            "; {} evaluation error(s): {:?}",
+            d.errors.len(),
+            d.errors
+        ));
+    }
+    out
+}
+
+/// The request path's authorizer: fetches the data [`decide`] needs and
+/// memoizes compiled policies by document.
+pub struct Authorizer {
+    /// IAM entities.
+    store: Arc<IamStore>,
+    /// The organization (SCPs).
+    orgs: Arc<OrgStore>,
+    /// (kind, document) → compiled policy; cleared when it grows past a bound.
+    cache: Mutex<HashMap<(u8, String), Arc<Policy>>>,
+}
+
+impl std::fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Authorizer")
+    }
+}
+
+/// Compiled policies kept before the memo is cleared.
+const CACHE_LIMIT: usize = 10_000;
+
+fn kind_tag(k: PolicyKind) -> u8 {
+    match k {
+        PolicyKind::Identity => 0,
+        PolicyKind::Resource => 1,
+        PolicyKind::Trust => 2,
+        PolicyKind::ServiceControl => 3,
+        PolicyKind::Session => 4,
+        PolicyKind::PermissionsBoundary => 5,
+        PolicyKind::VpcEndpoint => 6,
+    }
+}
+
+impl Authorizer {
+    /// An authorizer over the IAM and Organizations state.
+    pub fn new(store: Arc<IamStore>, orgs: Arc<OrgStore>) -> Self {
+        Self {
+            store,
+            orgs,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn compile(&self, doc: &str, kind: PolicyKind) -> Option<Arc<Policy>> {
+        let key = (kind_tag(kind), doc.to_owned());
+        if let Some(p) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Some(p);
+        }
+        let p = Arc::new(Policy::parse(doc, kind).ok()?);
+        if let Ok(mut c) = self.cache.lock() {
+            if c.len() >= CACHE_LIMIT {
+                c.clear();
+            }
+            c.insert(key, p.clone());
+        }
+        Some(p)
+    }
+
+    /// Decides one request.
+    pub fn authorize(&self, ctx: &RequestContext, input: &AuthzInput<'_>) -> AuthzDecision {
+        let state = self.store.snapshot();
+        let account = ctx.principal.account.as_str();
+        let scps = self.orgs.scp_path(account);
+        let org = self.orgs.membership(account).map(|(id, _)| id);
+        decide(
+            ctx,
+            input,
+            &state,
+            scps.as_ref(),
+            org.as_deref(),
+            &|doc, kind| self.compile(doc, kind),
+        )
     }
 }

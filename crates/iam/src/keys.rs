@@ -81,37 +81,8 @@ pub struct AccessKeyRecord {
     pub session: Option<SessionMeta>,
 }
 
-/// What a temporary-credential session is (STS AssumeRole, GetSessionToken,
-/// AssumeRoleWithWebIdentity).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionMeta {
-    /// The role assumed, for role sessions.
-    pub role_arn: Option<String>,
-    /// The role's name (its policies are looked up by it).
-    pub role_name: Option<String>,
-    /// The session name.
-    pub session_name: Option<String>,
-    /// The ARN of the identity that asked for the session.
-    pub source_arn: String,
-    /// The inline session policy.
-    pub policy: Option<String>,
-    /// Managed session policies.
-    pub policy_arns: Vec<String>,
-    /// Session tags.
-    pub tags: Vec<(String, String)>,
-    /// Tags that pass on to chained role sessions.
-    pub transitive_tag_keys: Vec<String>,
-    /// `aws:SourceIdentity`.
-    pub source_identity: Option<String>,
-    /// When MFA authenticated the session (epoch seconds), if it did.
-    pub mfa_authenticated_at: Option<u64>,
-    /// Web identity claims (`www.amazon.com:user_id`, … → value).
-    pub web_identity: Vec<(String, String)>,
-    /// Issue time (epoch seconds).
-    pub issued: u64,
-    /// Expiry (epoch seconds).
-    pub expires: u64,
-}
+/// What a temporary-credential session is; see [`rampart_core::SessionInfo`].
+pub type SessionMeta = rampart_core::SessionInfo;
 
 /// A temporary credential's session: the token it must present and what it is.
 #[derive(Debug, Clone)]
@@ -353,6 +324,7 @@ impl KeyStore {
             user_id: user.id.clone(),
             access_key_id: id.clone(),
             kind: PrincipalKind::User,
+            session: None,
         };
         self.store_key(&id, &secret, &owner, now).await?;
         Ok((id, secret))
@@ -487,6 +459,7 @@ impl KeyStore {
             user_id: account.to_string(),
             access_key_id: String::new(),
             kind: PrincipalKind::Root,
+            session: None,
         };
         let generated = match root_key {
             Some((id, secret)) => {
@@ -605,6 +578,7 @@ impl KeyStore {
                     "assumed-role" => PrincipalKind::AssumedRole,
                     _ => PrincipalKind::User,
                 },
+                session: rec.session.clone().map(Arc::new),
             },
             active: rec.status == "Active",
             session: match (&rec.sealed_token, &rec.session) {

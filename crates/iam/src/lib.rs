@@ -13,29 +13,29 @@ pub mod api;
 pub mod authz;
 pub mod error;
 pub mod keys;
-pub mod policy;
 pub mod mfa;
 pub mod orgs;
+pub mod policy;
 pub mod seal;
 pub mod store;
 pub mod sts;
 
-pub use authz::{Decision, Outcome, authorize};
+pub use authz::{Authorizer, AuthzDecision, AuthzInput};
 pub use keys::{AccessKeyRecord, Credential, KeyStore, KeyStoreError};
+pub use policy::Outcome;
 pub use seal::{SealError, Sealer};
 
-/// Checks that a policy document is one IAM would accept for `use_`.
-///
-/// Until the policy kernel lands this checks the JSON and the required
-/// top-level shape only.
+/// Checks that a policy document is one IAM would accept for `use_`, with
+/// IAM's `MalformedPolicyDocument` texts.
 pub fn validate_policy(doc: &str, use_: api::DocUse) -> Result<(), error::IamError> {
-    let _ = use_;
-    let v: serde_json::Value = serde_json::from_str(doc)
-        .map_err(|_| error::IamError::MalformedPolicyDocument("Syntax errors in policy.".into()))?;
-    if v.get("Statement").is_none() {
-        return Err(error::IamError::MalformedPolicyDocument(
-            "Syntax errors in policy.".into(),
-        ));
-    }
-    Ok(())
+    let kind = match use_ {
+        api::DocUse::Trust => policy::PolicyKind::Trust,
+        api::DocUse::Managed
+        | api::DocUse::InlineUser
+        | api::DocUse::InlineGroup
+        | api::DocUse::InlineRole => policy::PolicyKind::Identity,
+    };
+    policy::Policy::parse(doc, kind)
+        .map(|_| ())
+        .map_err(|e| error::IamError::MalformedPolicyDocument(e.to_string()))
 }

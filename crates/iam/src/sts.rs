@@ -88,7 +88,7 @@ impl Iam {
         action: &str,
         p: &Params,
         now: SystemTime,
-        authorize: &(dyn Fn(&str, &str) -> IamResult<()> + Send + Sync),
+        authorize: &(dyn Fn(&crate::AuthzInput<'_>) -> IamResult<()> + Send + Sync),
     ) -> IamResult<Vec<Node>> {
         let now_s = secs(now);
         match action {
@@ -179,15 +179,63 @@ impl Iam {
                     .get(&(account.clone(), name.clone()))
                     .cloned()
                     .ok_or_else(denied)?;
-                // The role's trust policy must let this caller in; the
-                // caller's own policies must allow sts:AssumeRole on it.
-                self.trust_allows(ctx, &role, p, now)?;
-                authorize("sts:AssumeRole", &role.arn)?;
+                // One evaluation: the role's trust policy is the resource
+                // policy (it must allow), the caller's own policies must
+                // allow sts:AssumeRole too, as AWS's evaluation logic says.
+                let mut keys: Vec<(String, crate::policy::ContextValue)> = vec![(
+                    "sts:RoleSessionName".into(),
+                    crate::policy::ContextValue::Single(session_name.clone()),
+                )];
+                if let Some(x) = p.get("ExternalId") {
+                    keys.push((
+                        "sts:ExternalId".into(),
+                        crate::policy::ContextValue::Single(x.to_owned()),
+                    ));
+                }
+                if let Some(x) = p.get("SourceIdentity") {
+                    keys.push((
+                        "sts:SourceIdentity".into(),
+                        crate::policy::ContextValue::Single(x.to_owned()),
+                    ));
+                }
+                let mut tag_keys = Vec::new();
+                let mut n = 1;
+                while let Some(k) = p.get(&format!("Tags.member.{n}.Key")) {
+                    let v = p.get(&format!("Tags.member.{n}.Value")).unwrap_or("");
+                    keys.push((
+                        format!("aws:RequestTag/{k}"),
+                        crate::policy::ContextValue::Single(v.to_owned()),
+                    ));
+                    tag_keys.push(k.to_owned());
+                    n += 1;
+                }
+                if !tag_keys.is_empty() {
+                    keys.push((
+                        "aws:TagKeys".into(),
+                        crate::policy::ContextValue::Multi(tag_keys),
+                    ));
+                }
+                let trust_id = format!("{}#trust", role.arn);
+                let input = crate::AuthzInput {
+                    action: "sts:AssumeRole",
+                    resource: &role.arn,
+                    resource_policy: Some((
+                        &trust_id,
+                        &role.trust,
+                        crate::policy::PolicyKind::Trust,
+                    )),
+                    keys,
+                };
+                authorize(&input).map_err(|e| match e {
+                    IamError::AccessDenied(_) => denied(),
+                    other => other,
+                })?;
                 let max = u64::from(role.max_session);
                 let secs_valid = duration(p, 900, max, 3600)?;
                 let policy = p.get("Policy").map(str::to_owned);
                 if let Some(doc) = &policy {
-                    crate::validate_policy(doc, crate::api::DocUse::Managed)?;
+                    crate::policy::Policy::parse(doc, crate::policy::PolicyKind::Session)
+                        .map_err(|e| IamError::MalformedPolicyDocument(e.to_string()))?;
                     if doc.chars().filter(|c| !c.is_whitespace()).count() > 2048 {
                         return Err(IamError::PackedPolicyTooLarge(
                             "Packed size of inline session policy and session tags exceeds the limit.".into(),
@@ -249,6 +297,7 @@ impl Iam {
                     user_id: assumed_id.clone(),
                     access_key_id: String::new(),
                     kind: PrincipalKind::AssumedRole,
+                    session: None,
                 };
                 let source_identity = meta.source_identity.clone();
                 let has_policy = meta.policy.is_some();
@@ -304,22 +353,5 @@ impl Iam {
                 "MultiFactorAuthentication failed with invalid MFA one time pass code. ".into(),
             ))
         }
-    }
-}
-
-impl Iam {
-    /// Whether `role`'s trust policy lets the caller assume it.
-    fn trust_allows(
-        &self,
-        ctx: &RequestContext,
-        role: &crate::store::Role,
-        _p: &Params,
-        _now: SystemTime,
-    ) -> IamResult<()> {
-        // Evaluated by the policy kernel (wired in with it); fail closed.
-        Err(IamError::AccessDenied(format!(
-            "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
-            ctx.principal.arn, role.arn
-        )))
     }
 }

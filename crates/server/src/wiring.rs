@@ -203,6 +203,10 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
                 reason: e.to_string(),
             })?,
     );
+    let authorizer = Arc::new(rampart_iam::Authorizer::new(
+        iam_store.clone(),
+        orgs.clone(),
+    ));
     let iam = Arc::new(rampart_iam::api::Iam {
         store: iam_store,
         keys: keys.clone(),
@@ -213,6 +217,7 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         region: settings.region.clone(),
         keys,
         iam,
+        authorizer,
         dynamodb,
         clock,
         ids,
