@@ -111,7 +111,7 @@ run_bench() {
   local endpoint=$1 workload=$2 out=$3
   shift 3
   log "$(basename "$out" .json)"
-  "$bench" run --endpoint "$endpoint" --workload "$workload" --connections "$CONNS" \
+  "$bench" run --endpoint "$endpoint" --table bench --workload "$workload" --connections "$CONNS" \
     --keyspace "$KEYSPACE" --item-size "$ITEM_SIZE" --warmup "$WARMUP" --json --quiet "$@" > "$out"
 }
 
@@ -139,7 +139,7 @@ for server in $SERVERS; do
   esac
   sleep 2
   echo "{\"server\":\"$server\",\"pid\":$pid,\"idle_rss_kib\":$(rss_kib "$pid")}" > "$OUT/$server-idle.json"
-  prep=(--prepare --table bench)
+  prep=(--prepare)
   [ "$server" = ceiling ] && prep=()
   run_bench "$endpoint" get-item "$OUT/$server-get-item.json" "${prep[@]}" --duration "$DURATION" --watch-pid "$pid"
   run_bench "$endpoint" put-item "$OUT/$server-put-item.json" --duration "$DURATION" --watch-pid "$pid"

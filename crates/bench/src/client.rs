@@ -117,6 +117,9 @@ pub struct Reply {
     pub status: StatusCode,
     /// The body.
     pub body: Bytes,
+    /// The server closes the connection after this response (`Connection: close`, or
+    /// HTTP/1.0 without keep-alive, as Werkzeug's development server, hence moto, answers).
+    pub closes: bool,
 }
 
 impl Reply {
@@ -216,8 +219,77 @@ impl Connection {
         self.sender.ready().await?;
         let resp = self.sender.send_request(req).await?;
         let status = resp.status();
+        let closes = closes_connection(resp.version(), resp.headers());
         let body = resp.into_body().collect().await?.to_bytes();
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            body,
+            closes,
+        })
+    }
+
+    /// Whether the connection can still take a request.
+    pub fn is_open(&self) -> bool {
+        !self.sender.is_closed()
+    }
+}
+
+/// Whether a response with this version and headers ends its connection.
+fn closes_connection(version: http::Version, headers: &http::HeaderMap) -> bool {
+    let connection = |token: &str| {
+        headers
+            .get_all(http::header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    if version == http::Version::HTTP_10 {
+        !connection("keep-alive")
+    } else {
+        connection("close")
+    }
+}
+
+/// A connection that is reopened whenever the server closed it (or it failed): one per
+/// worker. Reconnecting is part of the request's latency, as for any client.
+#[derive(Debug)]
+pub struct Client {
+    endpoint: Endpoint,
+    conn: Option<Connection>,
+}
+
+impl Client {
+    /// A client of `endpoint`, starting with `conn` if one is already open.
+    pub fn new(endpoint: Endpoint, conn: Option<Connection>) -> Self {
+        Self { endpoint, conn }
+    }
+
+    /// Connects first if needed, then [`Connection::call`].
+    pub async fn call(
+        &mut self,
+        signer: &mut Signer,
+        op: Op,
+        body: Bytes,
+        now: SystemTime,
+    ) -> Result<Reply, ClientError> {
+        let (mut conn, reused) = match self.conn.take() {
+            Some(c) if c.is_open() => (c, true),
+            _ => (Connection::open(&self.endpoint).await?, false),
+        };
+        let reply = match conn.call(signer, op, body.clone(), now).await {
+            // The server closed a kept-alive connection as the request went out: once more on
+            // a fresh one (the request was not processed).
+            Err(ClientError::Http(e)) if reused && (e.is_closed() || e.is_canceled()) => {
+                conn = Connection::open(&self.endpoint).await?;
+                conn.call(signer, op, body, now).await?
+            }
+            other => other?,
+        };
+        if !reply.closes {
+            self.conn = Some(conn);
+        }
+        Ok(reply)
     }
 }
 
@@ -258,15 +330,28 @@ mod tests {
     }
 
     #[test]
+    fn http_1_0_without_keep_alive_and_connection_close_end_the_connection() {
+        let mut h = http::HeaderMap::new();
+        assert!(closes_connection(http::Version::HTTP_10, &h));
+        assert!(!closes_connection(http::Version::HTTP_11, &h));
+        h.insert(http::header::CONNECTION, "Keep-Alive".parse().unwrap());
+        assert!(!closes_connection(http::Version::HTTP_10, &h));
+        h.insert(http::header::CONNECTION, "close".parse().unwrap());
+        assert!(closes_connection(http::Version::HTTP_11, &h));
+    }
+
+    #[test]
     fn reply_without_aws_type_is_named_by_status() {
         let r = Reply {
             status: StatusCode::BAD_GATEWAY,
             body: Bytes::from_static(b"oops"),
+            closes: false,
         };
         assert_eq!(r.error_type().as_deref(), Some("HTTP 502"));
         let ok = Reply {
             status: StatusCode::OK,
             body: Bytes::new(),
+            closes: false,
         };
         assert_eq!(ok.error_type(), None);
     }

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::client::{Connection, Endpoint, Reply};
+use crate::client::{Client, Connection, Endpoint, Reply};
 use crate::keys::Rng;
 use crate::sign::{Credentials, Signer};
 use crate::workload::{Keyspace, Op, payload};
@@ -50,7 +50,7 @@ fn failed(op: Op, reply: &Reply) -> PrepareError {
 }
 
 struct Caller {
-    conn: Connection,
+    conn: Client,
     signer: Signer,
 }
 
@@ -64,7 +64,7 @@ impl Caller {
             .await
             .map_err(|e| PrepareError(e.to_string()))?;
         Ok(Self {
-            conn,
+            conn: Client::new(endpoint.clone(), Some(conn)),
             signer: Signer::new(creds.clone(), region, "dynamodb"),
         })
     }

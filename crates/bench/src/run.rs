@@ -19,7 +19,7 @@ use bytes::Bytes;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::{Mutex, mpsc};
 
-use crate::client::{ClientError, Connection, Endpoint};
+use crate::client::{Client, ClientError, Connection, Endpoint};
 use crate::keys::{Distribution, KeyChooser, Rng};
 use crate::procfs;
 use crate::sign::{Credentials, Signer};
@@ -401,7 +401,7 @@ async fn worker(
     let mut rng = Rng::new(plan.seed ^ (id + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let mut signer = Signer::new(plan.credentials.clone(), &plan.region, "dynamodb");
     let payload = payload(&mut rng, plan.keyspace.payload_len);
-    let mut conn = conn;
+    let mut client = Client::new(plan.endpoint.clone(), conn);
     // Open loop: stop sending a backlog this long after the end.
     let grace = Duration::from_secs(1);
     loop {
@@ -437,27 +437,11 @@ async fn worker(
             &payload,
             plan.batch_size,
         );
-        let result = match conn.as_mut() {
-            Some(c) => {
-                c.call(&mut signer, op, Bytes::from(body), SystemTime::now())
-                    .await
-            }
-            None => match Connection::open(&plan.endpoint).await {
-                Ok(mut c) => {
-                    let r = c
-                        .call(&mut signer, op, Bytes::from(body), SystemTime::now())
-                        .await;
-                    conn = Some(c);
-                    r
-                }
-                Err(e) => Err(e),
-            },
-        };
+        let result = client
+            .call(&mut signer, op, Bytes::from(body), SystemTime::now())
+            .await;
         let latency = Instant::now().saturating_duration_since(intended);
         if !measured {
-            if result.is_err() {
-                conn = None;
-            }
             continue;
         }
         let failed = match result {
@@ -478,7 +462,6 @@ async fn worker(
             },
             Err(e) => {
                 stats.error(op, e.kind());
-                conn = None;
                 if matches!(e, ClientError::HttpsUnsupported) {
                     live.stop.store(true, Ordering::Release);
                 } else {

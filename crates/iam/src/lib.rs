@@ -14,6 +14,7 @@ pub mod authz;
 pub mod error;
 pub mod keys;
 pub mod mfa;
+pub mod oidc;
 pub mod orgs;
 pub mod policy;
 pub mod seal;
