@@ -184,6 +184,16 @@ impl App {
                     let resource = self.iam.resource_arn(&ctx, &action, &params);
                     let iam_action = format!("iam:{action}");
                     self.authorize(&ctx, &AuthzInput::new(&iam_action, &resource))?;
+                    if action == "SimulatePrincipalPolicy" || action == "SimulateCustomPolicy" {
+                        return rampart_iam::simulate::simulate(
+                            &self.authorizer,
+                            &ctx,
+                            &action,
+                            &params,
+                            received_at,
+                        )
+                        .map_err(ApiError::Iam);
+                    }
                     self.iam
                         .call(&ctx, &action, &params, received_at)
                         .await
@@ -232,6 +242,17 @@ impl App {
                 resource = input.resource,
                 explanation = %decision.explanation,
                 "allowed"
+            );
+            return Ok(());
+        }
+        if self.authorizer.is_soft(ctx.principal.account.as_str()) {
+            tracing::warn!(
+                request_id = %ctx.request_id,
+                principal = %ctx.principal.arn,
+                action = input.action,
+                resource = input.resource,
+                explanation = %decision.explanation,
+                "soft mode: would deny, allowed"
             );
             return Ok(());
         }

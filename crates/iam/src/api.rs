@@ -1378,6 +1378,141 @@ impl Iam {
                     branch("AccessKeyLastUsed", last),
                 ])
             }
+            "GetAccountAuthorizationDetails" => {
+                let st = self.store.snapshot();
+                let filters = p.list("Filter");
+                let want = |f: &str| filters.is_empty() || filters.iter().any(|x| x == f);
+                let inline_list = |name: &str, m: &BTreeMap<String, String>| {
+                    member_list(
+                        name,
+                        m.iter()
+                            .map(|(n, d)| {
+                                vec![leaf("PolicyName", n), leaf("PolicyDocument", url_encode(d))]
+                            })
+                            .collect(),
+                    )
+                };
+                let attached_list = |arns: &[String]| {
+                    member_list(
+                        "AttachedManagedPolicies",
+                        arns.iter()
+                            .map(|a| {
+                                vec![
+                                    leaf("PolicyName", a.rsplit('/').next().unwrap_or_default()),
+                                    leaf("PolicyArn", a),
+                                ]
+                            })
+                            .collect(),
+                    )
+                };
+                let mut out = Vec::new();
+                if want("User") {
+                    let mut users: Vec<&User> = st
+                        .users
+                        .iter()
+                        .filter(|((a, _), _)| a == acct)
+                        .map(|(_, u)| u)
+                        .collect();
+                    users.sort_by(|a, b| a.name.cmp(&b.name));
+                    out.push(member_list(
+                        "UserDetailList",
+                        users
+                            .into_iter()
+                            .map(|u| {
+                                let mut v = user_nodes(u);
+                                v.push(inline_list("UserPolicyList", &u.inline));
+                                v.push(Node::Branch(
+                                    "GroupList".into(),
+                                    u.groups.iter().map(|g| leaf("member", g)).collect(),
+                                ));
+                                v.push(attached_list(&u.attached));
+                                v
+                            })
+                            .collect(),
+                    ));
+                }
+                if want("Group") {
+                    let mut groups: Vec<&Group> = st
+                        .groups
+                        .iter()
+                        .filter(|((a, _), _)| a == acct)
+                        .map(|(_, g)| g)
+                        .collect();
+                    groups.sort_by(|a, b| a.name.cmp(&b.name));
+                    out.push(member_list(
+                        "GroupDetailList",
+                        groups
+                            .into_iter()
+                            .map(|g| {
+                                let mut v = group_nodes(g);
+                                v.push(inline_list("GroupPolicyList", &g.inline));
+                                v.push(attached_list(&g.attached));
+                                v
+                            })
+                            .collect(),
+                    ));
+                }
+                if want("Role") {
+                    let mut roles: Vec<&Role> = st
+                        .roles
+                        .iter()
+                        .filter(|((a, _), _)| a == acct)
+                        .map(|(_, r)| r)
+                        .collect();
+                    roles.sort_by(|a, b| a.name.cmp(&b.name));
+                    out.push(member_list(
+                        "RoleDetailList",
+                        roles
+                            .into_iter()
+                            .map(|r| {
+                                let mut v = role_nodes(r);
+                                v.push(inline_list("RolePolicyList", &r.inline));
+                                v.push(attached_list(&r.attached));
+                                v.push(member_list("InstanceProfileList", Vec::new()));
+                                v
+                            })
+                            .collect(),
+                    ));
+                }
+                let mut policies: Vec<ManagedPolicy> = Vec::new();
+                if want("LocalManagedPolicy") {
+                    policies.extend(
+                        st.policies
+                            .values()
+                            .filter(|x| x.arn.starts_with(&format!("arn:aws:iam::{acct}:")))
+                            .cloned(),
+                    );
+                }
+                if want("AWSManagedPolicy") {
+                    for (name, doc) in aws_managed_policies() {
+                        let arn = format!("arn:aws:iam::aws:policy/{name}");
+                        if filters.is_empty() && st.attachment_count(&arn) == 0 {
+                            continue;
+                        }
+                        policies.push(aws_policy(&arn, doc));
+                    }
+                }
+                policies.sort_by(|a, b| a.name.cmp(&b.name));
+                out.push(member_list(
+                    "Policies",
+                    policies
+                        .iter()
+                        .map(|pol| {
+                            let mut v = policy_nodes(pol, &st);
+                            v.push(member_list(
+                                "PolicyVersionList",
+                                pol.versions
+                                    .iter()
+                                    .map(|ver| version_nodes(pol, ver, true))
+                                    .collect(),
+                            ));
+                            v
+                        })
+                        .collect(),
+                ));
+                out.extend(truncation(None));
+                Ok(out)
+            }
             "CreateVirtualMFADevice" => {
                 let name = p
                     .req("VirtualMFADeviceName", "virtualMFADeviceName")?

@@ -50,11 +50,32 @@ impl<'a> AuthzInput<'a> {
     }
 }
 
+/// A statement that applied to a request, with owned names (for the
+/// simulator, logs and the audit trail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matched {
+    /// The policy's name: an ARN for managed policies and SCPs,
+    /// `<entity ARN>#<name>` for inline policies.
+    pub policy: String,
+    /// The layer, as AccessDenied messages name it ("identity-based policy", …).
+    pub layer: &'static str,
+    /// The statement's Sid.
+    pub sid: Option<String>,
+    /// The statement's position in its policy, from 0.
+    pub index: usize,
+    /// `Allow` or `Deny`.
+    pub effect: &'static str,
+}
+
 /// The answer, ready for the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthzDecision {
     /// Allow or which deny.
     pub outcome: Outcome,
+    /// The layer (or "root user") that decided.
+    pub decided_by: String,
+    /// Every statement that applied.
+    pub matched: Vec<Matched>,
     /// AWS's AccessDenied message for a denial.
     pub message: Option<String>,
     /// Which policies and statements decided, for logs and the audit trail
@@ -282,6 +303,8 @@ pub fn decide(
     if !failed.is_empty() {
         return AuthzDecision {
             outcome: Outcome::ImplicitDeny,
+            decided_by: "policy that does not compile".into(),
+            matched: Vec::new(),
             message: Some(format!(
                 "User: {} is not authorized to perform: {} on resource: {} because a policy that applies could not be evaluated",
                 principal.arn, input.action, input.resource
@@ -320,6 +343,24 @@ pub fn decide(
     let decision = policy::evaluate(&request, &layers);
     AuthzDecision {
         outcome: decision.outcome,
+        decided_by: match decision.decided_by {
+            policy::DecidedBy::Policy(t) => t.name().to_owned(),
+            policy::DecidedBy::RootUser => "root user".to_owned(),
+        },
+        matched: decision
+            .matched
+            .iter()
+            .map(|m| Matched {
+                policy: m.policy.to_owned(),
+                layer: m.layer.name(),
+                sid: m.sid.map(str::to_owned),
+                index: m.index,
+                effect: match m.effect {
+                    policy::Effect::Allow => "Allow",
+                    policy::Effect::Deny => "Deny",
+                },
+            })
+            .collect(),
         message: decision.access_denied_message(&principal.arn, input.action, input.resource),
         explanation: explain(&decision),
     }
@@ -369,6 +410,8 @@ pub struct Authorizer {
     orgs: Arc<OrgStore>,
     /// (kind, document) → compiled policy; cleared when it grows past a bound.
     cache: Mutex<HashMap<(u8, String), Arc<Policy>>>,
+    /// Accounts in soft mode: denials are logged, not enforced.
+    soft: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -399,7 +442,47 @@ impl Authorizer {
             store,
             orgs,
             cache: Mutex::new(HashMap::new()),
+            soft: std::collections::HashSet::new(),
         }
+    }
+
+    /// Puts `accounts` in soft mode: their would-be denials are logged
+    /// (with the explanation) but the requests are allowed, so operators
+    /// can roll a policy out safely.
+    pub fn with_soft_mode(mut self, accounts: impl IntoIterator<Item = String>) -> Self {
+        self.soft = accounts.into_iter().collect();
+        self
+    }
+
+    /// Whether `account` is in soft mode.
+    pub fn is_soft(&self, account: &str) -> bool {
+        self.soft.contains(account)
+    }
+
+    /// The IAM state the authorizer reads (for the simulator and the CLI).
+    pub fn iam_state(&self) -> Arc<IamState> {
+        self.store.snapshot()
+    }
+
+    /// Decides with an explicitly given IAM state (the simulator's
+    /// "what if" policies).
+    pub fn authorize_with(
+        &self,
+        ctx: &RequestContext,
+        input: &AuthzInput<'_>,
+        state: &IamState,
+    ) -> AuthzDecision {
+        let account = ctx.principal.account.as_str();
+        let scps = self.orgs.scp_path(account);
+        let org = self.orgs.membership(account).map(|(id, _)| id);
+        decide(
+            ctx,
+            input,
+            state,
+            scps.as_ref(),
+            org.as_deref(),
+            &|doc, kind| self.compile(doc, kind),
+        )
     }
 
     fn compile(&self, doc: &str, kind: PolicyKind) -> Option<Arc<Policy>> {

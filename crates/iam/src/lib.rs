@@ -18,6 +18,7 @@ pub mod oidc;
 pub mod orgs;
 pub mod policy;
 pub mod seal;
+pub mod simulate;
 pub mod store;
 pub mod sts;
 

@@ -31,6 +31,15 @@ pub struct ServeArgs {
     /// Log filter (tracing syntax) [default: info].
     #[arg(long, env = "RAMPART_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+    /// Accounts whose would-be denials are logged but not enforced (soft
+    /// mode, for rolling a policy out); comma-separated in the variable.
+    #[arg(
+        long = "soft-mode-account",
+        env = "RAMPART_SOFT_MODE_ACCOUNTS",
+        value_delimiter = ',',
+        value_name = "ACCOUNT"
+    )]
+    pub soft_mode_accounts: Vec<String>,
 }
 
 impl ServeArgs {
@@ -55,6 +64,7 @@ struct FileSettings {
     region: Option<String>,
     root_key_file: Option<PathBuf>,
     log: Option<String>,
+    soft_mode_accounts: Option<Vec<String>>,
 }
 
 /// The resolved settings.
@@ -70,6 +80,8 @@ pub struct Settings {
     pub root_key_file: PathBuf,
     /// The log filter.
     pub log: String,
+    /// Accounts in soft mode.
+    pub soft_mode_accounts: Vec<AccountId>,
     /// `RAMPART_ACCOUNT_ID`, for the first start.
     pub account_id: Option<AccountId>,
     /// `RAMPART_ROOT_ACCESS_KEY_ID` / `RAMPART_ROOT_SECRET_ACCESS_KEY`.
@@ -168,6 +180,18 @@ impl Settings {
             .clone()
             .or(file.log)
             .unwrap_or_else(|| "info".into());
+        let soft_text = if args.soft_mode_accounts.is_empty() {
+            file.soft_mode_accounts.unwrap_or_default()
+        } else {
+            args.soft_mode_accounts.clone()
+        };
+        let soft_mode_accounts = soft_text
+            .iter()
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| {
+                AccountId::parse(a.trim()).map_err(|e| err("soft_mode_accounts", e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let account_id = match env_nonempty("RAMPART_ACCOUNT_ID") {
             Some(a) => {
                 Some(AccountId::parse(&a).map_err(|e| err("RAMPART_ACCOUNT_ID", e.to_string()))?)
@@ -199,6 +223,7 @@ impl Settings {
             region: Region(region),
             root_key_file,
             log,
+            soft_mode_accounts,
             account_id,
             root_credentials,
             root_key_env: env_nonempty("RAMPART_ROOT_KEY"),

@@ -4,6 +4,7 @@
 //! Only this crate depends on `clap` and names the storage backends.
 
 mod config;
+mod explain;
 mod wiring;
 
 use clap::{Parser, Subcommand};
@@ -20,12 +21,40 @@ struct Cli {
 enum Command {
     /// Run the server (the default when no command is given).
     Serve(config::ServeArgs),
+    /// Inspect policies against the current state of a data directory.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Evaluate a described request and print the decision and why.
+    Explain(explain::ExplainArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(a)) => a,
+        Some(Command::Policy(PolicyCommand::Explain(a))) => {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("rampart: cannot start the runtime: {e}");
+                    return std::process::ExitCode::FAILURE;
+                }
+            };
+            return match runtime.block_on(explain::run(a)) {
+                Ok(code) => std::process::ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("rampart: {e}");
+                    std::process::ExitCode::from(2)
+                }
+            };
+        }
         None => config::ServeArgs::parse_from_env(),
     };
     let settings = match config::Settings::resolve(&args) {

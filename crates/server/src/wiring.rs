@@ -203,10 +203,13 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
                 reason: e.to_string(),
             })?,
     );
-    let authorizer = Arc::new(rampart_iam::Authorizer::new(
-        iam_store.clone(),
-        orgs.clone(),
-    ));
+    let authorizer = Arc::new(
+        rampart_iam::Authorizer::new(iam_store.clone(), orgs.clone())
+            .with_soft_mode(settings.soft_mode_accounts.iter().map(|a| a.to_string())),
+    );
+    if !settings.soft_mode_accounts.is_empty() {
+        tracing::warn!(accounts = ?settings.soft_mode_accounts, "soft mode: denials in these accounts are logged, not enforced");
+    }
     let iam = Arc::new(rampart_iam::api::Iam {
         store: iam_store,
         keys: keys.clone(),

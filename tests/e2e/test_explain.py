@@ -1,0 +1,101 @@
+"""Explaining decisions: the IAM policy simulator, `rampart policy explain`,
+GetAccountAuthorizationDetails, and soft mode."""
+
+import json
+import subprocess
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import ACCOUNT, REGION, Server, binary, create_table
+
+ALLOW_GET = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Sid": "Reads", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"},
+    {"Sid": "NotFromHere", "Effect": "Deny", "Action": "dynamodb:*", "Resource": "*",
+     "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}},
+]})
+
+
+@pytest.fixture
+def srv(tmp_path):
+    s = Server(tmp_path / "data").start()
+    yield s
+    s.stop()
+
+
+def test_simulate_principal_policy_returns_decisions_and_statements(srv):
+    iam = srv.client("iam")
+    iam.create_user(UserName="sim")
+    iam.put_user_policy(UserName="sim", PolicyName="reads", PolicyDocument=ALLOW_GET)
+    arn = f"arn:aws:iam::{ACCOUNT}:user/sim"
+    r = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=["dynamodb:GetItem", "dynamodb:PutItem"],
+                                      ResourceArns=[f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/T"])
+    by_action = {x["EvalActionName"]: x for x in r["EvaluationResults"]}
+    assert by_action["dynamodb:GetItem"]["EvalDecision"] == "allowed"
+    assert by_action["dynamodb:GetItem"]["MatchedStatements"][0]["SourcePolicyId"] == f"{arn}#reads"
+    assert by_action["dynamodb:GetItem"]["MatchedStatements"][0]["SourcePolicyType"] == "user"
+    assert by_action["dynamodb:PutItem"]["EvalDecision"] == "implicitDeny"
+    r = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=["dynamodb:GetItem"], ContextEntries=[
+        {"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["203.0.113.9"], "ContextKeyType": "ip"}])
+    assert r["EvaluationResults"][0]["EvalDecision"] == "explicitDeny"
+    r = iam.simulate_custom_policy(PolicyInputList=[ALLOW_GET], ActionNames=["dynamodb:GetItem"])
+    assert r["EvaluationResults"][0]["EvalDecision"] == "allowed"
+    with pytest.raises(ClientError) as e:
+        iam.simulate_custom_policy(PolicyInputList=["{nope"], ActionNames=["dynamodb:GetItem"])
+    assert e.value.response["Error"]["Code"] == "MalformedPolicyDocument"
+
+
+def test_account_authorization_details_lists_everything(srv):
+    iam = srv.client("iam")
+    iam.create_user(UserName="u1")
+    iam.put_user_policy(UserName="u1", PolicyName="reads", PolicyDocument=ALLOW_GET)
+    iam.create_group(GroupName="g1")
+    iam.add_user_to_group(GroupName="g1", UserName="u1")
+    d = iam.get_account_authorization_details()
+    u = [x for x in d["UserDetailList"] if x["UserName"] == "u1"][0]
+    assert u["GroupList"] == ["g1"]
+    assert u["UserPolicyList"][0]["PolicyName"] == "reads"
+    assert u["UserPolicyList"][0]["PolicyDocument"]["Statement"][0]["Sid"] == "Reads"
+    assert [g["GroupName"] for g in d["GroupDetailList"]] == ["g1"]
+
+
+def test_policy_explain_command_reads_a_data_dir(srv):
+    iam = srv.client("iam")
+    iam.create_user(UserName="cli")
+    iam.put_user_policy(UserName="cli", PolicyName="reads", PolicyDocument=ALLOW_GET)
+    base = [str(binary()), "policy", "explain", "--data-dir", str(srv.data_dir),
+            "--principal", f"arn:aws:iam::{ACCOUNT}:user/cli"]
+    ok = subprocess.run(base + ["--action", "dynamodb:GetItem", "--json"], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    out = json.loads(ok.stdout)
+    assert out["decision"] == "Allow" and out["matched"][0]["sid"] == "Reads"
+    no = subprocess.run(base + ["--action", "dynamodb:GetItem", "--source-ip", "203.0.113.7"],
+                        capture_output=True, text=True, timeout=60)
+    assert no.returncode == 1
+    assert "with an explicit deny in an identity-based policy" in no.stdout
+    bad = subprocess.run(base[:-1] + ["arn:aws:iam::111122223333:user/nobody", "--action", "x:y"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "cannot be found" in bad.stderr
+
+
+def test_soft_mode_logs_would_be_denials_without_enforcing(tmp_path):
+    s = Server(tmp_path / "data", env={"RAMPART_SOFT_MODE_ACCOUNTS": ACCOUNT, "RAMPART_LOG": "warn"}).start()
+    try:
+        iam = s.client("iam")
+        iam.create_user(UserName="soft")
+        key = iam.create_access_key(UserName="soft")["AccessKey"]
+        ddb = s.client(access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+        assert "TableNames" in ddb.list_tables()
+    finally:
+        s.stop()
+    log = s.read_log()
+    assert "soft mode: would deny, allowed" in log
+    assert "dynamodb:ListTables" in log
+
+
+def test_bad_soft_mode_setting_is_refused_by_name(tmp_path):
+    r = subprocess.run([str(binary()), "serve", "--data-dir", str(tmp_path / "d"), "--soft-mode-account", "12"],
+                       capture_output=True, text=True, timeout=30,
+                       env={"RAMPART_ROOT_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 2
+    assert "soft_mode_accounts" in r.stderr
