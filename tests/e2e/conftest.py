@@ -45,8 +45,9 @@ class Server:
     """One running `rampart serve` process."""
 
     def __init__(self, data_dir: Path, port: int | None = None, env: dict | None = None,
-                 root_key: str | None = None):
+                 root_key: str | None = None, region: str = REGION):
         self.data_dir = data_dir
+        self.region = region
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.root_key = root_key or base64.b64encode(os.urandom(32)).decode()
@@ -67,7 +68,7 @@ class Server:
         self.log = open(self.data_dir.parent / f"server-{self.port}.log", "ab")
         self.proc = subprocess.Popen(
             [str(binary()), "serve", "--data-dir", str(self.data_dir),
-             "--listen", f"127.0.0.1:{self.port}", "--region", REGION],
+             "--listen", f"127.0.0.1:{self.port}", "--region", self.region],
             env=self.env, stdout=self.log, stderr=self.log,
         )
         if wait:
@@ -111,7 +112,7 @@ class Server:
                secret_key: str = SECRET_KEY, **kw):
         cfg = Config(retries={"max_attempts": 0}, **kw)
         return boto3.client(
-            service, endpoint_url=self.endpoint, region_name=REGION,
+            service, endpoint_url=self.endpoint, region_name=self.region,
             aws_access_key_id=access_key, aws_secret_access_key=secret_key, config=cfg,
         )
 
@@ -121,7 +122,7 @@ class Server:
         e.update({
             "AWS_ACCESS_KEY_ID": ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-            "AWS_DEFAULT_REGION": REGION,
+            "AWS_DEFAULT_REGION": self.region,
             "AWS_PAGER": "",
         })
         e.pop("AWS_PROFILE", None)

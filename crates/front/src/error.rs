@@ -234,7 +234,9 @@ impl ApiError {
                     IamError::InvalidAction(_) => (bad, "InvalidAction"),
                     IamError::MissingParameter(_) => (bad, "MissingParameter"),
                     IamError::AccessDenied(_) => (forbidden, "AccessDenied"),
-                    IamError::ExpiredToken(_) => (bad, "ExpiredToken"),
+                    // Only AssumeRoleWithWebIdentity raises it; STS answers
+                    // ExpiredTokenException there (mozilla-aws-cli#146).
+                    IamError::ExpiredToken(_) => (bad, "ExpiredTokenException"),
                     IamError::InvalidAuthenticationCode(_) => {
                         (forbidden, "InvalidAuthenticationCode")
                     }

@@ -169,6 +169,19 @@ impl App {
             if action.is_empty() {
                 return Err(ApiError::MissingAction);
             }
+            // AssumeRoleWithWebIdentity is unsigned: the ID token is the proof.
+            if service == QueryService::Sts && action == "AssumeRoleWithWebIdentity" {
+                return self
+                    .iam
+                    .assume_role_with_web_identity(
+                        &params,
+                        received_at,
+                        conn.peer.ip(),
+                        self.region.as_str(),
+                    )
+                    .await
+                    .map_err(ApiError::Iam);
+            }
             let ctx = self
                 .authenticate(
                     conn,

@@ -414,6 +414,9 @@ pub struct Iam {
     pub mfa: Arc<crate::mfa::MfaStore>,
     /// The organization.
     pub orgs: Arc<crate::orgs::OrgStore>,
+    /// Where OpenID Connect providers' signing keys are kept
+    /// (`<dir>/<provider url>/jwks.json`); Rampart never fetches them.
+    pub oidc_keys_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Iam {
@@ -1512,6 +1515,151 @@ impl Iam {
                 ));
                 out.extend(truncation(None));
                 Ok(out)
+            }
+            "CreateOpenIDConnectProvider" => {
+                let url_in = p.req("Url", "url")?;
+                let url = url_in
+                    .strip_prefix("https://")
+                    .ok_or_else(|| {
+                        IamError::InvalidInput(format!(
+                            "Invalid Url: {url_in}. The URL must begin with https://"
+                        ))
+                    })?
+                    .to_owned();
+                if url.is_empty() || url.len() > 255 {
+                    return Err(validation(
+                        Some(url_in),
+                        "url",
+                        "Member must have length less than or equal to 255",
+                    ));
+                }
+                let client_ids = p.list("ClientIDList");
+                let thumbprints = p.list("ThumbprintList");
+                if thumbprints
+                    .iter()
+                    .any(|t| t.len() != 40 || !t.bytes().all(|b| b.is_ascii_hexdigit()))
+                {
+                    return Err(validation(
+                        None,
+                        "thumbprintList",
+                        "Member must satisfy constraint: [Member must have length less than or equal to 40, Member must have length greater than or equal to 40]",
+                    ));
+                }
+                let tags = parse_tags(p)?;
+                let arn = format!("arn:aws:iam::{acct}:oidc-provider/{url}");
+                self.store
+                    .mutate(|st| {
+                        let key = (acct.to_owned(), url.clone());
+                        if st.oidc.contains_key(&key) {
+                            return Err(IamError::EntityAlreadyExists(format!(
+                                "Provider with url https://{url} already exists."
+                            )));
+                        }
+                        let prov = crate::store::OidcProvider {
+                            arn: arn.clone(),
+                            url: url.clone(),
+                            client_ids,
+                            thumbprints,
+                            created: now_s,
+                            tags,
+                        };
+                        let w = record(Kind::Oidc, acct, &url, &prov)?;
+                        st.oidc.insert(key, prov);
+                        Ok((vec![w], ()))
+                    })
+                    .await?;
+                Ok(vec![leaf("OpenIDConnectProviderArn", arn)])
+            }
+            "GetOpenIDConnectProvider" => {
+                let arn = p.req("OpenIDConnectProviderArn", "openIDConnectProviderArn")?;
+                let st = self.store.snapshot();
+                let prov = st.oidc.values().find(|o| o.arn == arn).ok_or_else(|| {
+                    IamError::NoSuchEntity(format!(
+                        "OpenIDConnect Provider not found for arn {arn}"
+                    ))
+                })?;
+                let mut out = vec![
+                    leaf("Url", &prov.url),
+                    Node::Branch(
+                        "ClientIDList".into(),
+                        prov.client_ids.iter().map(|c| leaf("member", c)).collect(),
+                    ),
+                    Node::Branch(
+                        "ThumbprintList".into(),
+                        prov.thumbprints.iter().map(|c| leaf("member", c)).collect(),
+                    ),
+                    leaf("CreateDate", iso8601(prov.created as i64)),
+                ];
+                if !prov.tags.is_empty() {
+                    out.push(tag_list(&prov.tags));
+                }
+                Ok(out)
+            }
+            "ListOpenIDConnectProviders" => {
+                let st = self.store.snapshot();
+                let mut arns: Vec<&String> = st
+                    .oidc
+                    .iter()
+                    .filter(|((a, _), _)| a == acct)
+                    .map(|(_, o)| &o.arn)
+                    .collect();
+                arns.sort();
+                Ok(vec![member_list(
+                    "OpenIDConnectProviderList",
+                    arns.into_iter().map(|a| vec![leaf("Arn", a)]).collect(),
+                )])
+            }
+            "DeleteOpenIDConnectProvider"
+            | "AddClientIDToOpenIDConnectProvider"
+            | "RemoveClientIDFromOpenIDConnectProvider"
+            | "UpdateOpenIDConnectProviderThumbprint" => {
+                let arn = p
+                    .req("OpenIDConnectProviderArn", "openIDConnectProviderArn")?
+                    .to_owned();
+                let client = p.get("ClientID").map(str::to_owned);
+                let thumbprints = p.list("ThumbprintList");
+                self.store
+                    .mutate(|st| {
+                        let key = st
+                            .oidc
+                            .iter()
+                            .find(|((a, _), o)| a == acct && o.arn == arn)
+                            .map(|(k, _)| k.clone())
+                            .ok_or_else(|| {
+                                IamError::NoSuchEntity(format!(
+                                    "OpenIDConnect Provider not found for arn {arn}"
+                                ))
+                            })?;
+                        if action == "DeleteOpenIDConnectProvider" {
+                            st.oidc.remove(&key);
+                            return Ok((vec![removal(Kind::Oidc, acct, &key.1)], ()));
+                        }
+                        let prov = st
+                            .oidc
+                            .get_mut(&key)
+                            .ok_or_else(|| IamError::ServiceFailure("provider vanished".into()))?;
+                        match action {
+                            "AddClientIDToOpenIDConnectProvider" => {
+                                let c = client.clone().ok_or_else(|| {
+                                    validation(None, "clientID", "Member must not be null")
+                                })?;
+                                if !prov.client_ids.contains(&c) {
+                                    prov.client_ids.push(c);
+                                }
+                            }
+                            "RemoveClientIDFromOpenIDConnectProvider" => {
+                                let c = client.clone().ok_or_else(|| {
+                                    validation(None, "clientID", "Member must not be null")
+                                })?;
+                                prov.client_ids.retain(|x| *x != c);
+                            }
+                            _ => prov.thumbprints = thumbprints.clone(),
+                        }
+                        let w = record(Kind::Oidc, acct, &key.1, prov)?;
+                        Ok((vec![w], ()))
+                    })
+                    .await?;
+                Ok(Vec::new())
             }
             "CreateVirtualMFADevice" => {
                 let name = p

@@ -32,6 +32,8 @@ pub enum Kind {
     Role,
     /// Customer managed policy.
     Policy,
+    /// OpenID Connect provider.
+    Oidc,
 }
 
 impl Kind {
@@ -41,6 +43,7 @@ impl Kind {
             Self::Group => "group",
             Self::Role => "role",
             Self::Policy => "policy",
+            Self::Oidc => "oidc",
         }
     }
 }
@@ -169,6 +172,23 @@ impl ManagedPolicy {
     }
 }
 
+/// An OpenID Connect identity provider registered in IAM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OidcProvider {
+    /// `arn:aws:iam::ACCOUNT:oidc-provider/<url>`.
+    pub arn: String,
+    /// The issuer without `https://`.
+    pub url: String,
+    /// Registered client ids (audiences).
+    pub client_ids: Vec<String>,
+    /// Certificate thumbprints (stored; trust comes from local keys).
+    pub thumbprints: Vec<String>,
+    /// Creation time.
+    pub created: u64,
+    /// Tags.
+    pub tags: Tags,
+}
+
 /// Everything in memory.
 #[derive(Debug, Default, Clone)]
 pub struct IamState {
@@ -180,6 +200,8 @@ pub struct IamState {
     pub roles: HashMap<(String, String), Role>,
     /// ARN → customer managed policy.
     pub policies: HashMap<String, ManagedPolicy>,
+    /// (account, url) → OpenID Connect provider.
+    pub oidc: HashMap<(String, String), OidcProvider>,
 }
 
 impl IamState {
@@ -306,6 +328,10 @@ impl IamStore {
                 "policy" => {
                     let p: ManagedPolicy = serde_json::from_slice(&v.value).map_err(corrupt)?;
                     st.policies.insert(p.arn.clone(), p);
+                }
+                "oidc" => {
+                    let p: OidcProvider = serde_json::from_slice(&v.value).map_err(corrupt)?;
+                    st.oidc.insert((account.to_owned(), p.url.clone()), p);
                 }
                 _ => {}
             }

@@ -355,3 +355,204 @@ impl Iam {
         }
     }
 }
+
+impl Iam {
+    /// STS AssumeRoleWithWebIdentity: unsigned; the caller proves who it is
+    /// with an OpenID Connect ID token from a provider registered in the
+    /// role's account, whose signing keys the operator placed in
+    /// `oidc_keys_dir`. The role's trust policy must allow the provider
+    /// (`Federated`), with the token's claims as condition keys; the claims
+    /// then follow the session as policy variables
+    /// (`${www.amazon.com:user_id}`, `${<provider>:sub}`, …).
+    pub async fn assume_role_with_web_identity(
+        &self,
+        p: &Params,
+        now: SystemTime,
+        source_ip: std::net::IpAddr,
+        region: &str,
+    ) -> IamResult<Vec<Node>> {
+        use crate::policy::{self, Layers, PolicyKind, PolicyRef};
+        let now_s = secs(now);
+        let role_arn = p
+            .get("RoleArn")
+            .ok_or_else(|| validation(None, "roleArn", "Member must not be null"))?
+            .to_owned();
+        let session_name = p
+            .get("RoleSessionName")
+            .ok_or_else(|| validation(None, "roleSessionName", "Member must not be null"))?
+            .to_owned();
+        if !(2..=64).contains(&session_name.chars().count())
+            || !session_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+        {
+            return Err(validation(
+                Some(&session_name),
+                "roleSessionName",
+                "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+            ));
+        }
+        let token = p
+            .get("WebIdentityToken")
+            .ok_or_else(|| validation(None, "webIdentityToken", "Member must not be null"))?;
+        if !(4..=20_000).contains(&token.len()) {
+            return Err(validation(
+                None,
+                "webIdentityToken",
+                "Member must have length less than or equal to 20000",
+            ));
+        }
+        let (account, role_name) = parse_role_arn(&role_arn).ok_or_else(|| {
+            validation(
+                Some(&role_arn),
+                "roleArn",
+                "Member must have length greater than or equal to 20",
+            )
+        })?;
+        let st = self.store.snapshot();
+        let issuer = crate::oidc::unverified_issuer(token)?;
+        let url = issuer
+            .strip_prefix("https://")
+            .unwrap_or(&issuer)
+            .to_owned();
+        let provider = st
+            .oidc
+            .get(&(account.clone(), url.clone()))
+            .cloned()
+            .ok_or(crate::oidc::OidcError::ProviderNotFound {
+                issuer: issuer.clone(),
+            })?;
+        let jwks_text = self
+            .oidc_keys_dir
+            .as_ref()
+            .and_then(|d| std::fs::read_to_string(d.join(&provider.url).join("jwks.json")).ok())
+            .ok_or(crate::oidc::OidcError::UnknownKey)?;
+        let jwks = crate::oidc::Jwks::parse(&jwks_text)?;
+        let config = crate::oidc::ProviderConfig {
+            url: provider.url.clone(),
+            client_ids: provider.client_ids.clone(),
+            thumbprints: provider.thumbprints.clone(),
+        };
+        let claims = crate::oidc::verify_id_token(token, &config, &jwks, now)?;
+        let denied = || {
+            IamError::AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity".into())
+        };
+        let role = st
+            .roles
+            .get(&(account.clone(), role_name.clone()))
+            .cloned()
+            .ok_or_else(denied)?;
+
+        // The trust policy decides alone: the caller has no identity policies.
+        let keys = claims.policy_keys(&provider.url);
+        let mut ctx = policy::Context::new();
+        ctx.set_request_time(now);
+        ctx.set_ip("aws:SourceIp", source_ip);
+        ctx.set("aws:RequestedRegion", region);
+        let mut grouped: std::collections::BTreeMap<&str, Vec<String>> =
+            std::collections::BTreeMap::new();
+        for (k, v) in &keys {
+            grouped.entry(k.as_str()).or_default().push(v.clone());
+        }
+        for (k, vs) in &grouped {
+            match vs.as_slice() {
+                [one] => {
+                    ctx.set(k, one.clone());
+                }
+                many => {
+                    ctx.set_multi(k, many.iter().cloned());
+                }
+            }
+        }
+        let federated = match provider.url.as_str() {
+            // AWS names these built-in providers by host in trust policies.
+            "accounts.google.com"
+            | "www.amazon.com"
+            | "graph.facebook.com"
+            | "cognito-identity.amazonaws.com" => provider.url.clone(),
+            _ => provider.arn.clone(),
+        };
+        let trust = policy::Policy::parse(&role.trust, PolicyKind::Trust)
+            .map_err(|e| IamError::ServiceFailure(format!("stored trust policy: {e}")))?;
+        let request = policy::Request {
+            principal: policy::Principal {
+                arn: federated.clone(),
+                account: String::new(),
+                kind: policy::PrincipalKind::WebIdentity {
+                    provider: federated,
+                },
+            },
+            action: "sts:AssumeRoleWithWebIdentity".into(),
+            resource: role.arn.clone(),
+            context: ctx,
+        };
+        let layers = Layers {
+            resource: Some(PolicyRef {
+                id: "trust policy",
+                policy: &trust,
+            }),
+            resource_account: Some(account.clone()),
+            resource_policy_required: true,
+            ..Layers::default()
+        };
+        let decision = policy::evaluate(&request, &layers);
+        if !decision.is_allowed() {
+            tracing::info!(role = %role.arn, provider = %provider.url, sub = %claims.sub, explanation = %crate::authz::explain(&decision), "web identity denied");
+            return Err(denied());
+        }
+        let max = u64::from(role.max_session);
+        let secs_valid = duration(p, 900, max, 3600)?;
+        let policy_doc = p.get("Policy").map(str::to_owned);
+        if let Some(doc) = &policy_doc {
+            policy::Policy::parse(doc, PolicyKind::Session)
+                .map_err(|e| IamError::MalformedPolicyDocument(e.to_string()))?;
+        }
+        let policy_arns: Vec<String> =
+            p.0.iter()
+                .filter(|(k, _)| k.starts_with("PolicyArns.member.") && k.ends_with(".arn"))
+                .map(|(_, v)| v.clone())
+                .collect();
+        let meta = SessionMeta {
+            role_arn: Some(role.arn.clone()),
+            role_name: Some(role.name.clone()),
+            session_name: Some(session_name.clone()),
+            source_arn: provider.arn.clone(),
+            policy: policy_doc.clone(),
+            policy_arns,
+            web_identity: keys,
+            issued: now_s,
+            expires: now_s + secs_valid,
+            ..SessionMeta::default()
+        };
+        let assumed_arn = format!(
+            "arn:aws:sts::{account}:assumed-role/{}/{session_name}",
+            role.name
+        );
+        let assumed_id = format!("{}:{session_name}", role.id);
+        let owner = Principal {
+            account: AccountId::parse(&account)
+                .map_err(|e| IamError::ServiceFailure(e.to_string()))?,
+            arn: assumed_arn.clone(),
+            user_id: assumed_id.clone(),
+            access_key_id: String::new(),
+            kind: PrincipalKind::AssumedRole,
+            session: None,
+        };
+        let expires = meta.expires;
+        let (id, secret, session_token) = self.keys.create_session(&owner, meta, now).await?;
+        let mut out = vec![
+            credentials(&id, secret.expose(), session_token.expose(), expires),
+            leaf("SubjectFromWebIdentityToken", &claims.sub),
+            branch(
+                "AssumedRoleUser",
+                vec![leaf("AssumedRoleId", assumed_id), leaf("Arn", assumed_arn)],
+            ),
+            leaf("Provider", &claims.iss),
+            leaf("Audience", &claims.audience),
+        ];
+        if policy_doc.is_some() {
+            out.push(leaf("PackedPolicySize", "6"));
+        }
+        Ok(out)
+    }
+}

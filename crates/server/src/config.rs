@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// Log filter (tracing syntax) [default: info].
     #[arg(long, env = "RAMPART_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+    /// Directory of OpenID Connect providers' signing keys for
+    /// AssumeRoleWithWebIdentity: `<dir>/<provider url>/jwks.json`.
+    #[arg(long, env = "RAMPART_OIDC_KEYS_DIR", value_name = "DIR")]
+    pub oidc_keys_dir: Option<PathBuf>,
     /// Accounts whose would-be denials are logged but not enforced (soft
     /// mode, for rolling a policy out); comma-separated in the variable.
     #[arg(
@@ -65,6 +69,7 @@ struct FileSettings {
     root_key_file: Option<PathBuf>,
     log: Option<String>,
     soft_mode_accounts: Option<Vec<String>>,
+    oidc_keys_dir: Option<PathBuf>,
 }
 
 /// The resolved settings.
@@ -82,6 +87,8 @@ pub struct Settings {
     pub log: String,
     /// Accounts in soft mode.
     pub soft_mode_accounts: Vec<AccountId>,
+    /// Where OIDC providers' signing keys are.
+    pub oidc_keys_dir: Option<PathBuf>,
     /// `RAMPART_ACCOUNT_ID`, for the first start.
     pub account_id: Option<AccountId>,
     /// `RAMPART_ROOT_ACCESS_KEY_ID` / `RAMPART_ROOT_SECRET_ACCESS_KEY`.
@@ -224,6 +231,7 @@ impl Settings {
             root_key_file,
             log,
             soft_mode_accounts,
+            oidc_keys_dir: args.oidc_keys_dir.clone().or(file.oidc_keys_dir),
             account_id,
             root_credentials,
             root_key_env: env_nonempty("RAMPART_ROOT_KEY"),

@@ -215,6 +215,7 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         keys: keys.clone(),
         mfa,
         orgs,
+        oidc_keys_dir: settings.oidc_keys_dir.clone(),
     });
     let app = Arc::new(App {
         region: settings.region.clone(),
