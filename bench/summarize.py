@@ -45,7 +45,8 @@ def main(d: Path) -> None:
     present = [s for s in SERVERS if load(d, f"{s}-get-item")]
     for w, title in WORKLOADS:
         out.append(f"### {title}\n")
-        out.append("| server | req/s | vs ceiling | p50 ms | p99 ms | p99.9 ms | errors | server CPU s |")
+        out.append("| server | req/s | vs ceiling | p50 ms | p99 ms | p99.9 ms | errors | "
+                   "server CPU µs/req |")
         out.append("|---|---:|---:|---:|---:|---:|---|---:|")
         ceiling = load(d, f"ceiling-{w}")
         for s in present:
@@ -55,10 +56,11 @@ def main(d: Path) -> None:
             rel = (f"{100 * r['throughput_rps'] / ceiling['throughput_rps']:.0f}%"
                    if ceiling and ceiling["throughput_rps"] else "")
             cpu = (r.get("server") or {}).get("cpu_seconds")
+            cpu = None if cpu is None or not r["ok"] else 1e6 * cpu / (r["ok"] + sum(r["errors"].values()))
             out.append(
                 f"| {s} | {r['throughput_rps']:.0f} | {rel} | {ms(r['latency_us']['p50'])} | "
                 f"{ms(r['latency_us']['p99'])} | {ms(r['latency_us']['p999'])} | {errors(r)} | "
-                f"{'' if cpu is None else f'{cpu:.1f}'} |")
+                f"{'' if cpu is None else f'{cpu:.0f}'} |")
         out.append("")
 
     out.append("### Latency at half of peak (open loop, from intended start)\n")
