@@ -157,9 +157,6 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
         None => (None, None),
     };
 
-    let usage_before = plan
-        .watch_pid
-        .map(|pid| (pid, procfs::rss_kib(pid), procfs::cpu_seconds(pid)));
     let rss_max = Arc::new(AtomicU64::new(0));
     let monitor = tokio::spawn(monitor(
         plan.clone(),
@@ -182,6 +179,11 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
             tickets.clone(),
         ));
     }
+    // The server's usage is counted from the end of the warm-up, like the requests.
+    tokio::time::sleep_until(measure_from.into()).await;
+    let usage_before = plan
+        .watch_pid
+        .map(|pid| (pid, procfs::rss_kib(pid), procfs::cpu_seconds(pid)));
     let mut stats = Stats::default();
     while let Some(done) = workers.join_next().await {
         if let Ok(s) = done {
