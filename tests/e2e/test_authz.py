@@ -171,3 +171,31 @@ def test_scp_restricts_a_member_account_but_not_the_management_account(authz_ser
     # The management account itself is never restricted by SCPs.
     orgs.attach_policy(PolicyId=pol, TargetId=root_id)
     assert "TableNames" in authz_server.client().list_tables()
+
+
+def test_transitive_session_tags_follow_role_chaining(authz_server):
+    iam = authz_server.client("iam")
+    key = make_user(iam, "chainer", doc({"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"}))
+    trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                 "Action": ["sts:AssumeRole", "sts:TagSession"]})
+    first = iam.create_role(RoleName="first", AssumeRolePolicyDocument=trust)["Role"]
+    iam.put_role_policy(RoleName="first", PolicyName="chain", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"}))
+    second = iam.create_role(RoleName="second", AssumeRolePolicyDocument=trust)["Role"]
+    iam.put_role_policy(RoleName="second", PolicyName="team-only", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "dynamodb:ListTables", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "db"}}}))
+    s1 = client_for(authz_server, key, "sts").assume_role(
+        RoleArn=first["Arn"], RoleSessionName="one", Tags=[{"Key": "team", "Value": "db"}],
+        TransitiveTagKeys=["team"])["Credentials"]
+    s2 = client_for(authz_server, s1, "sts").assume_role(RoleArn=second["Arn"], RoleSessionName="two")["Credentials"]
+    assert "TableNames" in client_for(authz_server, s2).list_tables()
+    with pytest.raises(ClientError) as e:
+        client_for(authz_server, s1, "sts").assume_role(RoleArn=second["Arn"], RoleSessionName="three",
+                                                          Tags=[{"Key": "team", "Value": "ops"}])
+    assert err(e)[0] == "InvalidInput"
+    # Without the transitive tag the condition fails.
+    s3 = client_for(authz_server, key, "sts").assume_role(RoleArn=second["Arn"], RoleSessionName="plain")["Credentials"]
+    with pytest.raises(ClientError) as e:
+        client_for(authz_server, s3).list_tables()
+    assert err(e)[0] == "AccessDeniedException"

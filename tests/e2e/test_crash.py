@@ -88,3 +88,59 @@ def test_generated_root_credentials_are_written_for_the_cli(tmp_path):
                 assert secret.encode() not in f.read_bytes(), f"secret found in {f}"
     finally:
         s.stop()
+
+
+def test_transactions_across_tables_are_atomic_across_kill_9(fresh_server):
+    s = fresh_server.start()
+    ddb = s.client()
+    create_table(ddb, "ledger-a")
+    create_table(ddb, "ledger-b")
+    acked = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(w):
+        c = s.client()
+        i = 0
+        while not stop.is_set():
+            key = f"t{w}-{i}"
+            try:
+                c.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": "ledger-a", "Item": {"pk": {"S": key}, "amt": {"N": "-5"}}}},
+                    {"Put": {"TableName": "ledger-b", "Item": {"pk": {"S": key}, "amt": {"N": "5"}}}},
+                ])
+            except Exception:
+                return
+            with lock:
+                acked.append(key)
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    while True:
+        with lock:
+            if len(acked) >= 150:
+                break
+        threading.Event().wait(0.01)
+    s.proc.send_signal(signal.SIGKILL)
+    s.proc.wait()
+    stop.set()
+    for t in threads:
+        t.join()
+    s.start()
+    c = s.client()
+
+    def keys(table):
+        out, kw = set(), {"TableName": table, "ConsistentRead": True}
+        while True:
+            r = c.scan(**kw)
+            out |= {it["pk"]["S"] for it in r["Items"]}
+            if "LastEvaluatedKey" not in r:
+                return out
+            kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+
+    a, b = keys("ledger-a"), keys("ledger-b")
+    assert a == b, f"torn transactions: {sorted(a ^ b)[:10]}"
+    with lock:
+        assert set(acked) <= a

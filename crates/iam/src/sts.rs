@@ -258,11 +258,39 @@ impl Iam {
                     ));
                     n += 1;
                 }
-                let transitive: Vec<String> =
+                let mut transitive: Vec<String> =
                     p.0.iter()
                         .filter(|(k, _)| k.starts_with("TransitiveTagKeys.member."))
                         .map(|(_, v)| v.clone())
                         .collect();
+                // Role chaining: the caller's transitive session tags pass on
+                // and cannot be overridden ("Chaining roles with session tags").
+                if let Some(prev) = ctx.principal.session.as_deref() {
+                    for key in &prev.transitive_tag_keys {
+                        if let Some((_, v)) =
+                            prev.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))
+                        {
+                            if tags
+                                .iter()
+                                .any(|(k, _): &(String, String)| k.eq_ignore_ascii_case(key))
+                            {
+                                return Err(IamError::InvalidInput(format!(
+                                    "One or more tags could not be set: transitive tag {key} cannot be overridden"
+                                )));
+                            }
+                            tags.push((key.clone(), v.clone()));
+                            if !transitive.iter().any(|t| t.eq_ignore_ascii_case(key)) {
+                                transitive.push(key.clone());
+                            }
+                        }
+                    }
+                }
+                if tags.len() > 50 {
+                    return Err(IamError::PackedPolicyTooLarge(
+                        "Packed size of inline session policy and session tags exceeds the limit."
+                            .into(),
+                    ));
+                }
                 let mfa = match (p.get("SerialNumber"), p.get("TokenCode")) {
                     (Some(serial), Some(code)) => {
                         self.check_mfa(ctx, serial, code, now).await?;
