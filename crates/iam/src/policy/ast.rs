@@ -8,7 +8,8 @@
 //! principal patterns keep their case (ARNs are case-sensitive).
 
 use super::condition::Condition;
-use super::pattern::{GlobPat, Tok};
+use super::context::Key;
+use super::pattern::{ArnPat, Matcher};
 
 /// What a policy is attached to, which decides what it may contain and how it is evaluated.
 ///
@@ -73,6 +74,9 @@ pub struct Policy {
     pub(crate) version: Option<Version>,
     pub(crate) id: Option<String>,
     pub(crate) statements: Vec<Statement>,
+    /// The distinct condition keys and required variables of all statements: evaluation looks
+    /// each up once per request, and conditions refer to them by position (their slot).
+    pub(crate) keys: Vec<Key>,
 }
 
 impl Policy {
@@ -109,9 +113,10 @@ pub struct Statement {
     pub(crate) resource: ResourceClause,
     /// All AND-ed.
     pub(crate) conditions: Vec<Condition>,
-    /// Policy variables without a default used anywhere in the statement (lowercase keys).
-    /// If one has no value in the request, the statement is invalid for that request.
-    pub(crate) required_vars: Vec<String>,
+    /// Policy variables without a default used anywhere in the statement, as slots in
+    /// [`Policy::keys`]. If one has no value in the request, the statement is invalid for that
+    /// request.
+    pub(crate) required_vars: Vec<usize>,
 }
 
 impl Statement {
@@ -174,7 +179,7 @@ pub(crate) struct ActionClause {
     /// `NotAction`: the statement applies to every action that matches none of the patterns.
     pub(crate) negated: bool,
     /// Lowercase patterns.
-    pub(crate) patterns: Vec<Vec<Tok>>,
+    pub(crate) patterns: Vec<Matcher>,
 }
 
 /// `Resource`, `NotResource`, or neither (trust policies).
@@ -191,5 +196,5 @@ pub(crate) enum ResourcePat {
     /// `"*"`.
     Any,
     /// An ARN pattern, matched part by part.
-    Arn(GlobPat),
+    Arn(ArnPat),
 }

@@ -35,8 +35,8 @@ use std::str::FromStr;
 use base64::Engine as _;
 use ipnet::IpNet;
 
-use super::context::Context;
-use super::pattern::{GlobPat, Template, TextPat, arn_glob, glob};
+use super::context::{Context, ContextValue, Key};
+use super::pattern::{ArnPat, LikePat, SplitArn, Template, TextPat};
 use super::time::{self, Instant};
 
 /// The base operators (without qualifier or `IfExists`).
@@ -258,8 +258,10 @@ impl PartialOrd for Decimal {
 pub(crate) enum CondValue {
     /// `StringEquals`, `StringNotEquals`, `StringEqualsIgnoreCase`, ..., `Bool`.
     Text(TextPat),
-    /// `StringLike`, `StringNotLike`, and the `Arn*` operators (matched per ARN part).
-    Glob(GlobPat),
+    /// `StringLike`, `StringNotLike`.
+    Like(LikePat),
+    /// The `Arn*` operators (matched per ARN part).
+    Arn(ArnPat),
     Number(Option<Decimal>),
     Date(Option<Instant>),
     Binary(Option<Vec<u8>>),
@@ -273,8 +275,10 @@ pub(crate) struct Condition {
     pub(crate) operator: Operator,
     /// The operator as written, for explanations.
     pub(crate) operator_name: String,
-    /// The key, lowercase.
-    pub(crate) key: String,
+    /// The key.
+    pub(crate) key: Key,
+    /// The key's position in [`Policy::keys`](super::Policy), set when the policy is compiled.
+    pub(crate) slot: usize,
     pub(crate) values: Vec<CondValue>,
     /// The values as written, for explanations.
     pub(crate) raw_values: Vec<String>,
@@ -305,19 +309,21 @@ impl Condition {
         Self {
             operator,
             operator_name: operator_name.to_owned(),
-            key: key.to_lowercase(),
+            key: Key::new(key),
+            slot: 0,
             values,
             raw_values,
         }
     }
 
     /// The variables (without defaults) the values need.
-    pub(crate) fn required_vars(&self) -> Vec<String> {
+    pub(crate) fn required_vars(&self) -> Vec<Key> {
         let mut out = Vec::new();
         for v in &self.values {
             let vars = match v {
                 CondValue::Text(t) => t.template_vars(),
-                CondValue::Glob(g) => g.template_vars(),
+                CondValue::Like(g) => g.template_vars(),
+                CondValue::Arn(g) => g.template_vars(),
                 _ => Vec::new(),
             };
             out.extend(vars.into_iter().filter(|(_, d)| !d).map(|(k, _)| k));
@@ -325,12 +331,14 @@ impl Condition {
         out
     }
 
-    /// Evaluates the condition.
-    pub(crate) fn eval(&self, ctx: &Context) -> Result<bool, CondError> {
-        let present = ctx
-            .get_lower(&self.key)
-            .map(|v| v.values())
-            .filter(|v| !v.is_empty());
+    /// Evaluates the condition; `value` is the key's value in the request (looked up once per
+    /// policy), `ctx` serves policy variables.
+    pub(crate) fn eval(
+        &self,
+        value: Option<&ContextValue>,
+        ctx: &Context,
+    ) -> Result<bool, CondError> {
+        let present = value.map(|v| v.values()).filter(|v| !v.is_empty());
         let Operator {
             op,
             qualifier,
@@ -352,13 +360,42 @@ impl Condition {
                 (Qualifier::None, false) => negated,
             });
         };
-        let per_value = request_values
-            .iter()
-            .map(|v| self.matches_any(v, ctx).map(|m| m != negated));
-        match (qualifier, negated) {
-            (Qualifier::ForAllValues, _) | (Qualifier::None, true) => all_of(per_value),
-            (Qualifier::ForAnyValue, _) | (Qualifier::None, false) => any_of(per_value),
+        // ForAllValues (and a negated operator without qualifier): every request value must
+        // pass; otherwise one suffices. The deciding member wins over errors (see the module
+        // doc: the result does not depend on order).
+        let every = matches!(
+            (qualifier, negated),
+            (Qualifier::ForAllValues, _) | (Qualifier::None, true)
+        );
+        let mut err = None;
+        for v in request_values {
+            match self.matches_any(v, ctx) {
+                Ok(m) if (m != negated) != every => return Ok(!every),
+                Ok(_) => {}
+                Err(e) => {
+                    err.get_or_insert(e);
+                }
+            }
         }
+        err.map_or(Ok(every), Err)
+    }
+
+    /// OR over the policy values, in a plain loop (see [`any_of`] for the rule).
+    fn any_value(
+        &self,
+        mut test: impl FnMut(usize, &CondValue) -> Result<bool, CondError>,
+    ) -> Result<bool, CondError> {
+        let mut err = None;
+        for (i, pv) in self.values.iter().enumerate() {
+            match test(i, pv) {
+                Ok(true) => return Ok(true),
+                Ok(false) => {}
+                Err(e) => {
+                    err.get_or_insert(e);
+                }
+            }
+        }
+        err.map_or(Ok(false), Err)
     }
 
     fn bad_policy_value(&self, i: usize) -> CondError {
@@ -386,7 +423,7 @@ impl Condition {
                 } else {
                     None
                 };
-                any_of(self.values.iter().enumerate().map(|(i, pv)| {
+                self.any_value(|i, pv| {
                     let CondValue::Text(t) = pv else {
                         return Err(self.bad_policy_value(i));
                     };
@@ -396,26 +433,18 @@ impl Condition {
                         None if fold => eq_ignore_case(&p, v),
                         None => *p == *v,
                     })
-                }))
+                })
             }
-            Op::StringLike
-            | Op::StringNotLike
-            | Op::ArnEquals
-            | Op::ArnLike
-            | Op::ArnNotEquals
-            | Op::ArnNotLike => {
-                let arn = !matches!(op, Op::StringLike | Op::StringNotLike);
-                any_of(self.values.iter().enumerate().map(|(i, pv)| {
-                    let CondValue::Glob(g) = pv else {
-                        return Err(self.bad_policy_value(i));
-                    };
-                    let toks = g.get(ctx).map_err(unresolved)?;
-                    Ok(if arn {
-                        arn_glob(&toks, v)
-                    } else {
-                        glob(&toks, v)
-                    })
-                }))
+            Op::StringLike | Op::StringNotLike => self.any_value(|i, pv| match pv {
+                CondValue::Like(g) => g.matches(v, ctx).map_err(unresolved),
+                _ => Err(self.bad_policy_value(i)),
+            }),
+            Op::ArnEquals | Op::ArnLike | Op::ArnNotEquals | Op::ArnNotLike => {
+                let arn = SplitArn::new(v);
+                self.any_value(|i, pv| match pv {
+                    CondValue::Arn(g) => g.matches(&arn, ctx).map_err(unresolved),
+                    _ => Err(self.bad_policy_value(i)),
+                })
             }
             Op::NumericEquals
             | Op::NumericNotEquals
@@ -424,10 +453,10 @@ impl Condition {
             | Op::NumericGreaterThan
             | Op::NumericGreaterThanEquals => {
                 let r = Decimal::parse(v).ok_or_else(bad_request)?;
-                any_of(self.values.iter().enumerate().map(|(i, pv)| match pv {
+                self.any_value(|i, pv| match pv {
                     CondValue::Number(Some(p)) => Ok(op.accepts(r.cmp(p))),
                     _ => Err(self.bad_policy_value(i)),
-                }))
+                })
             }
             Op::DateEquals
             | Op::DateNotEquals
@@ -436,26 +465,26 @@ impl Condition {
             | Op::DateGreaterThan
             | Op::DateGreaterThanEquals => {
                 let r = time::parse(v).ok_or_else(bad_request)?;
-                any_of(self.values.iter().enumerate().map(|(i, pv)| match pv {
+                self.any_value(|i, pv| match pv {
                     CondValue::Date(Some(p)) => Ok(op.accepts(r.cmp(p))),
                     _ => Err(self.bad_policy_value(i)),
-                }))
+                })
             }
             Op::BinaryEquals => {
                 let r = decode_base64(v).ok_or_else(bad_request)?;
-                any_of(self.values.iter().enumerate().map(|(i, pv)| match pv {
+                self.any_value(|i, pv| match pv {
                     CondValue::Binary(Some(p)) => Ok(*p == r),
                     _ => Err(self.bad_policy_value(i)),
-                }))
+                })
             }
             Op::IpAddress | Op::NotIpAddress => {
                 let r = IpAddr::from_str(v.trim())
                     .map_err(|_| bad_request())?
                     .to_canonical();
-                any_of(self.values.iter().enumerate().map(|(i, pv)| match pv {
+                self.any_value(|i, pv| match pv {
                     CondValue::Ip(Some(net)) => Ok(net.contains(&r)),
                     _ => Err(self.bad_policy_value(i)),
-                }))
+                })
             }
             // Handled before: presence only.
             Op::Null => Ok(false),
@@ -472,12 +501,12 @@ fn compile_value(op: Op, raw: &str, substitute: bool) -> CondValue {
         | Op::StringEqualsIgnoreCase
         | Op::StringNotEqualsIgnoreCase
         | Op::Bool => CondValue::Text(TextPat::new(Template::parse(raw, substitute))),
-        Op::StringLike
-        | Op::StringNotLike
-        | Op::ArnEquals
-        | Op::ArnLike
-        | Op::ArnNotEquals
-        | Op::ArnNotLike => CondValue::Glob(GlobPat::new(Template::parse(raw, substitute))),
+        Op::StringLike | Op::StringNotLike => {
+            CondValue::Like(LikePat::new(Template::parse(raw, substitute)))
+        }
+        Op::ArnEquals | Op::ArnLike | Op::ArnNotEquals | Op::ArnNotLike => {
+            CondValue::Arn(ArnPat::new(Template::parse(raw, substitute)))
+        }
         Op::NumericEquals
         | Op::NumericNotEquals
         | Op::NumericLessThan
@@ -546,25 +575,15 @@ pub(crate) fn any_of<E>(items: impl Iterator<Item = Result<bool, E>>) -> Result<
     err.map_or(Ok(false), Err)
 }
 
-/// AND that does not depend on order: any false member makes it false, else any error is the
-/// result, else true.
-pub(crate) fn all_of<E>(items: impl Iterator<Item = Result<bool, E>>) -> Result<bool, E> {
-    let mut err = None;
-    for item in items {
-        match item {
-            Ok(false) => return Ok(false),
-            Ok(true) => {}
-            Err(e) => {
-                err.get_or_insert(e);
-            }
-        }
-    }
-    err.map_or(Ok(true), Err)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Condition {
+        fn eval_in(&self, ctx: &Context) -> Result<bool, CondError> {
+            self.eval(ctx.get_key(&self.key), ctx)
+        }
+    }
 
     fn cond(op: &str, key: &str, values: &[&str]) -> Condition {
         let operator = Operator::parse(op).unwrap();
@@ -605,19 +624,25 @@ mod tests {
     #[test]
     fn absent_key_is_false_for_positive_and_true_for_negated_operators() {
         let empty = Context::new();
-        assert_eq!(cond("StringEquals", "k:x", &["a"]).eval(&empty), Ok(false));
         assert_eq!(
-            cond("StringNotEquals", "k:x", &["a"]).eval(&empty),
-            Ok(true)
+            cond("StringEquals", "k:x", &["a"]).eval_in(&empty),
+            Ok(false)
         );
-        assert_eq!(cond("StringNotLike", "k:x", &["a*"]).eval(&empty), Ok(true));
-        assert_eq!(cond("ArnNotLike", "k:x", &["a*"]).eval(&empty), Ok(true));
         assert_eq!(
-            cond("StringEqualsIfExists", "k:x", &["a"]).eval(&empty),
+            cond("StringNotEquals", "k:x", &["a"]).eval_in(&empty),
             Ok(true)
         );
         assert_eq!(
-            cond("NumericLessThan", "k:x", &["1"]).eval(&empty),
+            cond("StringNotLike", "k:x", &["a*"]).eval_in(&empty),
+            Ok(true)
+        );
+        assert_eq!(cond("ArnNotLike", "k:x", &["a*"]).eval_in(&empty), Ok(true));
+        assert_eq!(
+            cond("StringEqualsIfExists", "k:x", &["a"]).eval_in(&empty),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("NumericLessThan", "k:x", &["1"]).eval_in(&empty),
             Ok(false)
         );
     }
@@ -627,42 +652,42 @@ mod tests {
         let empty = Context::new();
         let empty_set = ctx(&[]).clone();
         assert_eq!(
-            cond("ForAllValues:StringEquals", "k:x", &["a"]).eval(&empty),
+            cond("ForAllValues:StringEquals", "k:x", &["a"]).eval_in(&empty),
             Ok(true)
         );
         assert_eq!(
-            cond("ForAnyValue:StringEquals", "k:x", &["a"]).eval(&empty),
+            cond("ForAnyValue:StringEquals", "k:x", &["a"]).eval_in(&empty),
             Ok(false)
         );
         let mut e = empty_set;
         e.set_multi("k:x", Vec::<String>::new());
         assert_eq!(
-            cond("ForAllValues:StringEquals", "k:x", &["a"]).eval(&e),
+            cond("ForAllValues:StringEquals", "k:x", &["a"]).eval_in(&e),
             Ok(true)
         );
         assert_eq!(
-            cond("ForAnyValue:StringEquals", "k:x", &["a"]).eval(&e),
+            cond("ForAnyValue:StringEquals", "k:x", &["a"]).eval_in(&e),
             Ok(false)
         );
         let c = ctx(&[("k:x", &["a", "b"])]);
         assert_eq!(
-            cond("ForAllValues:StringEquals", "k:x", &["a", "b", "c"]).eval(&c),
+            cond("ForAllValues:StringEquals", "k:x", &["a", "b", "c"]).eval_in(&c),
             Ok(true)
         );
         assert_eq!(
-            cond("ForAllValues:StringEquals", "k:x", &["a"]).eval(&c),
+            cond("ForAllValues:StringEquals", "k:x", &["a"]).eval_in(&c),
             Ok(false)
         );
         assert_eq!(
-            cond("ForAnyValue:StringEquals", "k:x", &["b"]).eval(&c),
+            cond("ForAnyValue:StringEquals", "k:x", &["b"]).eval_in(&c),
             Ok(true)
         );
         assert_eq!(
-            cond("ForAnyValue:StringNotEquals", "k:x", &["a"]).eval(&c),
+            cond("ForAnyValue:StringNotEquals", "k:x", &["a"]).eval_in(&c),
             Ok(true)
         );
         assert_eq!(
-            cond("ForAllValues:StringNotEquals", "k:x", &["a"]).eval(&c),
+            cond("ForAllValues:StringNotEquals", "k:x", &["a"]).eval_in(&c),
             Ok(false)
         );
     }
@@ -671,11 +696,11 @@ mod tests {
     fn negated_operator_with_several_values_is_a_nor() {
         let c = ctx(&[("aws:sourcevpce", &["vpce-2"])]);
         assert_eq!(
-            cond("StringNotEquals", "aws:SourceVpce", &["vpce-1", "vpce-2"]).eval(&c),
+            cond("StringNotEquals", "aws:SourceVpce", &["vpce-1", "vpce-2"]).eval_in(&c),
             Ok(false)
         );
         assert_eq!(
-            cond("StringNotEquals", "aws:SourceVpce", &["vpce-1", "vpce-3"]).eval(&c),
+            cond("StringNotEquals", "aws:SourceVpce", &["vpce-1", "vpce-3"]).eval_in(&c),
             Ok(true)
         );
     }
@@ -690,19 +715,19 @@ mod tests {
             ("aws:sourceip", &["203.0.113.7"]),
         ]);
         assert_eq!(
-            cond("NumericLessThanEquals", "s3:max-keys", &["10"]).eval(&c),
+            cond("NumericLessThanEquals", "s3:max-keys", &["10"]).eval_in(&c),
             Ok(true)
         );
         assert_eq!(
-            cond("NumericLessThan", "s3:max-keys", &["10.0"]).eval(&c),
+            cond("NumericLessThan", "s3:max-keys", &["10.0"]).eval_in(&c),
             Ok(false)
         );
         assert_eq!(
-            cond("NumericEquals", "s3:max-keys", &["010.00"]).eval(&c),
+            cond("NumericEquals", "s3:max-keys", &["010.00"]).eval_in(&c),
             Ok(true)
         );
         assert_eq!(
-            cond("NumericGreaterThan", "s3:max-keys", &["-3"]).eval(&c),
+            cond("NumericGreaterThan", "s3:max-keys", &["-3"]).eval_in(&c),
             Ok(true)
         );
         assert_eq!(
@@ -711,27 +736,27 @@ mod tests {
                 "aws:CurrentTime",
                 &["2020-01-01T00:00:01Z"]
             )
-            .eval(&c),
+            .eval_in(&c),
             Ok(true)
         );
         assert_eq!(
-            cond("DateLessThan", "aws:CurrentTime", &["1577836801"]).eval(&c),
+            cond("DateLessThan", "aws:CurrentTime", &["1577836801"]).eval_in(&c),
             Ok(false)
         );
         assert_eq!(
-            cond("Bool", "aws:SecureTransport", &["false"]).eval(&c),
+            cond("Bool", "aws:SecureTransport", &["false"]).eval_in(&c),
             Ok(true)
         );
         assert_eq!(
-            cond("BinaryEquals", "k:bin", &["QmluYXJ5VmFsdWVJbkJhc2U2NA=="]).eval(&c),
+            cond("BinaryEquals", "k:bin", &["QmluYXJ5VmFsdWVJbkJhc2U2NA=="]).eval_in(&c),
             Ok(true)
         );
         assert_eq!(
-            cond("IpAddress", "aws:SourceIp", &["203.0.113.0/24"]).eval(&c),
+            cond("IpAddress", "aws:SourceIp", &["203.0.113.0/24"]).eval_in(&c),
             Ok(true)
         );
         assert_eq!(
-            cond("IpAddress", "aws:SourceIp", &["203.0.113.7"]).eval(&c),
+            cond("IpAddress", "aws:SourceIp", &["203.0.113.7"]).eval_in(&c),
             Ok(true)
         );
         assert_eq!(
@@ -740,14 +765,17 @@ mod tests {
                 "aws:SourceIp",
                 &["2001:DB8:1234:5678::/64", "10.0.0.0/8"]
             )
-            .eval(&c),
+            .eval_in(&c),
             Ok(true)
         );
         assert_eq!(
-            cond("Null", "aws:TokenIssueTime", &["true"]).eval(&c),
+            cond("Null", "aws:TokenIssueTime", &["true"]).eval_in(&c),
             Ok(true)
         );
-        assert_eq!(cond("Null", "aws:SourceIp", &["false"]).eval(&c), Ok(true));
+        assert_eq!(
+            cond("Null", "aws:SourceIp", &["false"]).eval_in(&c),
+            Ok(true)
+        );
     }
 
     #[test]
@@ -755,13 +783,17 @@ mod tests {
         let c = ctx(&[("aws:sourceip", &["not-an-ip"]), ("n:x", &["7"])]);
         assert!(
             cond("NotIpAddress", "aws:SourceIp", &["10.0.0.0/8"])
-                .eval(&c)
+                .eval_in(&c)
                 .is_err()
         );
-        assert!(cond("NumericEquals", "n:x", &["seven"]).eval(&c).is_err());
+        assert!(
+            cond("NumericEquals", "n:x", &["seven"])
+                .eval_in(&c)
+                .is_err()
+        );
         // A matching value decides an OR even beside a broken one.
         assert_eq!(
-            cond("NumericEquals", "n:x", &["seven", "7"]).eval(&c),
+            cond("NumericEquals", "n:x", &["seven", "7"]).eval_in(&c),
             Ok(true)
         );
     }
@@ -776,11 +808,11 @@ mod tests {
             ),
         ]);
         assert_eq!(
-            cond("StringEqualsIgnoreCase", "k:s", &["readonly"]).eval(&c),
+            cond("StringEqualsIgnoreCase", "k:s", &["readonly"]).eval_in(&c),
             Ok(true)
         );
         assert_eq!(
-            cond("StringEquals", "k:s", &["readonly"]).eval(&c),
+            cond("StringEquals", "k:s", &["readonly"]).eval_in(&c),
             Ok(false)
         );
         assert_eq!(
@@ -789,15 +821,15 @@ mod tests {
                 "aws:PrincipalArn",
                 &["arn:aws:iam::*:role/your-emergency-role"]
             )
-            .eval(&c),
+            .eval_in(&c),
             Ok(false)
         );
         assert_eq!(
-            cond("ArnLike", "aws:PrincipalArn", &["arn:aws:iam::*:role/*"]).eval(&c),
+            cond("ArnLike", "aws:PrincipalArn", &["arn:aws:iam::*:role/*"]).eval_in(&c),
             Ok(true)
         );
         assert_eq!(
-            cond("ArnEquals", "aws:PrincipalArn", &["arn:aws:iam::*"]).eval(&c),
+            cond("ArnEquals", "aws:PrincipalArn", &["arn:aws:iam::*"]).eval_in(&c),
             Ok(true)
         );
     }

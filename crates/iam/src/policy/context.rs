@@ -11,7 +11,6 @@
 //! equivalent to `AWS:currenttime`.").
 //! INVARIANT: values are kept as given (values are compared per operator, some case-sensitively).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -41,8 +40,36 @@ impl ContextValue {
 /// The condition keys of one request, by lowercase name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    /// Keys lowercase; see the module invariant.
-    entries: HashMap<String, ContextValue>,
+    /// Sorted by key (hash, then name), for binary search. Keys lowercase; see the module
+    /// invariant.
+    entries: Vec<(Key, ContextValue)>,
+    /// The entries' hashes, in the same order: searched first, contiguous in memory.
+    hashes: Vec<u64>,
+}
+
+/// A condition-key name, lowercase, with a hash computed once: policies compile their keys
+/// into `Key`s, so that evaluation finds a key with a few integer comparisons and one string
+/// comparison (evaluation looks keys up once per condition per statement).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Key {
+    /// FNV-1a of `name` (declared first: it orders keys before the name does).
+    hash: u64,
+    name: String,
+}
+
+impl Key {
+    pub(crate) fn new(name: &str) -> Self {
+        let name = name.to_lowercase();
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in name.bytes() {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        Self { hash, name }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 impl Context {
@@ -53,8 +80,21 @@ impl Context {
 
     /// Sets a single-valued key (replacing any value).
     pub fn set(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
-        self.entries
-            .insert(key.to_lowercase(), ContextValue::Single(value.into()));
+        self.insert(Key::new(key), ContextValue::Single(value.into()))
+    }
+
+    fn insert(&mut self, key: Key, value: ContextValue) -> &mut Self {
+        match self.entries.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(i) => {
+                if let Some(slot) = self.entries.get_mut(i) {
+                    slot.1 = value;
+                }
+            }
+            Err(i) => {
+                self.hashes.insert(i, key.hash);
+                self.entries.insert(i, (key, value));
+            }
+        }
         self
     }
 
@@ -64,11 +104,10 @@ impl Context {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.entries.insert(
-            key.to_lowercase(),
+        self.insert(
+            Key::new(key),
             ContextValue::Multi(values.into_iter().map(Into::into).collect()),
-        );
-        self
+        )
     }
 
     /// Sets a boolean key (`aws:SecureTransport`, `aws:MultiFactorAuthPresent`) as `"true"` or
@@ -109,25 +148,42 @@ impl Context {
 
     /// Removes a key.
     pub fn remove(&mut self, key: &str) -> Option<ContextValue> {
-        self.entries.remove(&key.to_lowercase())
+        let key = Key::new(key);
+        let i = self.entries.binary_search_by(|(k, _)| k.cmp(&key)).ok()?;
+        self.hashes.remove(i);
+        Some(self.entries.remove(i).1)
     }
 
     /// A key's value (any case).
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
-        self.entries.get(&key.to_lowercase())
+        self.get_key(&Key::new(key))
     }
 
-    /// A key's value; `key` must already be lowercase (the policy compiler lowercases keys).
-    pub(crate) fn get_lower(&self, key: &str) -> Option<&ContextValue> {
-        self.entries.get(key)
+    /// A key's value, by compiled key.
+    pub(crate) fn get_key(&self, key: &Key) -> Option<&ContextValue> {
+        // INVARIANT: `hashes` and `entries` have the same order, sorted by hash first.
+        let first = self.hashes.partition_point(|h| *h < key.hash);
+        self.hashes
+            .get(first..)?
+            .iter()
+            .take_while(|h| **h == key.hash)
+            .zip(self.entries.get(first..)?)
+            .find(|(_, (k, _))| k.name == key.name)
+            .map(|(_, (_, v))| v)
     }
 
-    /// The value of a single-valued key, as a policy variable sees it; `key` lowercase.
-    pub(crate) fn single(&self, key: &str) -> Option<&str> {
-        match self.entries.get(key) {
+    /// The value of a single-valued key, as a policy variable sees it.
+    pub(crate) fn single_key(&self, key: &Key) -> Option<&str> {
+        match self.get_key(key) {
             Some(ContextValue::Single(v)) => Some(v),
             _ => None,
         }
+    }
+
+    /// The value of a single-valued key (any case).
+    #[cfg(test)]
+    pub(crate) fn single(&self, key: &str) -> Option<&str> {
+        self.single_key(&Key::new(key))
     }
 
     /// Sets the principal's global keys from `principal`: `aws:PrincipalArn`,

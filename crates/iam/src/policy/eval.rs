@@ -42,9 +42,9 @@ use super::ast::{
     AwsPrincipal, Effect, Policy, PolicyKind, PrincipalClause, PrincipalSet, ResourceClause,
     ResourcePat, Statement,
 };
-use super::condition::{CondError, all_of};
-use super::context::{Context, PrincipalKind, Request};
-use super::pattern::{arn_glob, glob};
+use super::condition::{CondError, Condition};
+use super::context::{Context, ContextValue, Key, PrincipalKind, Request};
+use super::pattern::SplitArn;
 
 /// A policy with the name it is known by (ARN for managed policies and SCPs, `user/name/policy`
 /// for inline ones, ...): the name goes into explanations.
@@ -315,9 +315,11 @@ impl Gate {
     }
 }
 
-/// The request, prepared once: the action lowercased (action names are case-insensitive).
+/// The request, prepared once: the action lowercased (action names are case-insensitive), the
+/// resource ARN split into its parts.
 struct Prepared<'r> {
     action: String,
+    resource: SplitArn<'r>,
     request: &'r Request,
     /// The caller has a permissions boundary (for the `NotPrincipal` rule below).
     has_boundary: bool,
@@ -339,6 +341,7 @@ struct Acc<'a> {
 pub fn evaluate<'a>(request: &Request, layers: &Layers<'a>) -> Decision<'a> {
     let prep = Prepared {
         action: request.action.to_lowercase(),
+        resource: SplitArn::new(&request.resource),
         request,
         has_boundary: layers.boundary.is_some(),
     };
@@ -579,6 +582,13 @@ fn eval_layer<'a>(
 ) -> Verdict {
     let mut verdict = Verdict::default();
     for p in policies {
+        // Each distinct condition key of the policy, looked up once.
+        let values: Vec<Option<&ContextValue>> = p
+            .policy
+            .keys
+            .iter()
+            .map(|k| prep.ctx().get_key(k))
+            .collect();
         for st in p.policy.statements() {
             let sref = StatementRef {
                 layer,
@@ -587,7 +597,7 @@ fn eval_layer<'a>(
                 index: st.index(),
                 effect: st.effect(),
             };
-            match eval_statement(st, with_principals, prep) {
+            match eval_statement(st, with_principals, prep, &p.policy.keys, &values) {
                 StatementResult::NotApplicable => {}
                 StatementResult::Applies(strength) => {
                     acc.matched.push(sref);
@@ -630,25 +640,36 @@ enum StatementResult {
     Error(EvalErrorKind),
 }
 
-fn eval_statement(st: &Statement, with_principals: bool, prep: &Prepared<'_>) -> StatementResult {
+fn eval_statement(
+    st: &Statement,
+    with_principals: bool,
+    prep: &Prepared<'_>,
+    keys: &[Key],
+    values: &[Option<&ContextValue>],
+) -> StatementResult {
     // Action first: the cheapest test, and the one most statements fail.
-    let action_hit = st.action.patterns.iter().any(|p| glob(p, &prep.action));
+    let action_hit = st.action.patterns.iter().any(|p| p.matches(&prep.action));
     if action_hit == st.action.negated {
         return StatementResult::NotApplicable;
     }
     let ctx = prep.ctx();
-    if let Some(missing) = st.required_vars.iter().find(|v| ctx.single(v).is_none()) {
-        return StatementResult::Invalid(EvalErrorKind::UnresolvedVariable {
-            variable: missing.clone(),
-        });
+    // A variable with no value: the statement is invalid for this request.
+    for slot in &st.required_vars {
+        if !matches!(values.get(*slot), Some(Some(ContextValue::Single(_)))) {
+            return StatementResult::Invalid(EvalErrorKind::UnresolvedVariable {
+                variable: keys
+                    .get(*slot)
+                    .map(|k| k.name().to_owned())
+                    .unwrap_or_default(),
+            });
+        }
     }
-    let resource = prep.request.resource.as_str();
     let resource_hit = |list: &[ResourcePat]| {
         list.iter().any(|r| match r {
             ResourcePat::Any => true,
             // Variables were checked above, so resolution cannot fail; if it did, the
             // pattern would not match.
-            ResourcePat::Arn(g) => g.get(ctx).is_ok_and(|toks| arn_glob(&toks, resource)),
+            ResourcePat::Arn(p) => p.matches(&prep.resource, ctx).unwrap_or(false),
         })
     };
     let applies_to_resource = match &st.resource {
@@ -675,33 +696,45 @@ fn eval_statement(st: &Statement, with_principals: bool, prep: &Prepared<'_>) ->
             Strength::Role
         }
     };
-    match all_of(st.conditions.iter().map(|c| {
-        c.eval(ctx).map_err(|e| match e {
-            CondError::Unresolved(variable) => {
-                (true, EvalErrorKind::UnresolvedVariable { variable })
+    // All conditions must hold. A false condition decides even beside an error, so that the
+    // result does not depend on the order of the conditions.
+    let mut error: Option<StatementResult> = None;
+    for c in &st.conditions {
+        let value = values.get(c.slot).copied().flatten();
+        match c.eval(value, ctx) {
+            Ok(true) => {}
+            Ok(false) => return StatementResult::NotApplicable,
+            Err(e) => {
+                if error.is_none() {
+                    error = Some(condition_error(c, e));
+                }
             }
-            CondError::PolicyValue(value) => (
-                false,
-                EvalErrorKind::InvalidPolicyValue {
-                    operator: c.operator_name.clone(),
-                    key: c.key.clone(),
-                    value,
-                },
-            ),
-            CondError::ContextValue(value) => (
-                false,
-                EvalErrorKind::InvalidContextValue {
-                    operator: c.operator_name.clone(),
-                    key: c.key.clone(),
-                    value,
-                },
-            ),
-        })
-    })) {
-        Ok(true) => StatementResult::Applies(strength),
-        Ok(false) => StatementResult::NotApplicable,
-        Err((true, kind)) => StatementResult::Invalid(kind),
-        Err((false, kind)) => StatementResult::Error(kind),
+        }
+    }
+    error.unwrap_or(StatementResult::Applies(strength))
+}
+
+fn condition_error(c: &Condition, e: CondError) -> StatementResult {
+    let operator = c.operator_name.clone();
+    let key = c.key.name().to_owned();
+    match e {
+        CondError::Unresolved(variable) => {
+            StatementResult::Invalid(EvalErrorKind::UnresolvedVariable { variable })
+        }
+        CondError::PolicyValue(value) => {
+            StatementResult::Error(EvalErrorKind::InvalidPolicyValue {
+                operator,
+                key,
+                value,
+            })
+        }
+        CondError::ContextValue(value) => {
+            StatementResult::Error(EvalErrorKind::InvalidContextValue {
+                operator,
+                key,
+                value,
+            })
+        }
     }
 }
 

@@ -30,8 +30,9 @@ use super::ast::{
     ResourceClause, ResourcePat, Statement, Version,
 };
 use super::condition::{Condition, Operator};
+use super::context::Key;
 use super::json::{self, Json, member};
-use super::pattern::{GlobPat, Template, compile_glob};
+use super::pattern::{ArnPat, Matcher, Template, compile_glob};
 use super::time;
 
 /// Why a policy document was refused. The `Display` text is AWS's message.
@@ -305,16 +306,18 @@ impl Policy {
         }
 
         let substitute = version == Some(Version::V2012_10_17);
+        let mut keys: Vec<Key> = Vec::new();
         let statements = raw
             .into_iter()
             .enumerate()
-            .map(|(index, st)| compile_statement(index, st, substitute))
+            .map(|(index, st)| compile_statement(index, st, substitute, &mut keys))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             kind,
             version,
             id,
             statements,
+            keys,
         })
     }
 }
@@ -578,10 +581,22 @@ fn check_kind(st: &RawStatement<'_>, kind: PolicyKind) -> Result<(), PolicyError
     Ok(())
 }
 
+/// The slot of `key` in the policy's key table, added if new.
+fn slot(keys: &mut Vec<Key>, key: &Key) -> usize {
+    match keys.iter().position(|k| k == key) {
+        Some(i) => i,
+        None => {
+            keys.push(key.clone());
+            keys.len() - 1
+        }
+    }
+}
+
 fn compile_statement(
     index: usize,
     st: RawStatement<'_>,
     substitute: bool,
+    keys: &mut Vec<Key>,
 ) -> Result<Statement, PolicyError> {
     let effect = if st.effect == "Allow" {
         Effect::Allow
@@ -598,19 +613,19 @@ fn compile_statement(
             negated,
             patterns: patterns
                 .iter()
-                .map(|a| compile_glob(&a.to_lowercase()))
+                .map(|a| Matcher::new(&compile_glob(&a.to_lowercase())))
                 .collect(),
         },
         None => return Err(PolicyError::NoActions),
     };
     let mut required_vars = Vec::new();
-    let compile_resources = |list: &[&str], vars: &mut Vec<String>| -> Vec<ResourcePat> {
+    let compile_resources = |list: &[&str], vars: &mut Vec<Key>| -> Vec<ResourcePat> {
         list.iter()
             .map(|r| {
                 if *r == "*" {
                     return ResourcePat::Any;
                 }
-                let g = GlobPat::new(Template::parse_resource(r, substitute));
+                let g = ArnPat::new(Template::parse_resource(r, substitute));
                 vars.extend(
                     g.template_vars()
                         .into_iter()
@@ -626,16 +641,18 @@ fn compile_statement(
         Some((false, r)) => ResourceClause::Resource(compile_resources(&r, &mut required_vars)),
         Some((true, r)) => ResourceClause::NotResource(compile_resources(&r, &mut required_vars)),
     };
-    let conditions: Vec<Condition> = st
+    let mut conditions: Vec<Condition> = st
         .conditions
         .into_iter()
         .map(|(name, op, key, values)| Condition::compile(op, name, key, values, substitute))
         .collect();
-    for c in &conditions {
+    for c in &mut conditions {
         required_vars.extend(c.required_vars());
+        c.slot = slot(keys, &c.key);
     }
     required_vars.sort();
     required_vars.dedup();
+    let required_vars = required_vars.iter().map(|k| slot(keys, k)).collect();
     Ok(Statement {
         index,
         sid: st.sid.map(str::to_owned),

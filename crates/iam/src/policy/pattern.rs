@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use super::context::Context;
+use super::context::{Context, Key};
 
 /// One compiled pattern element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,15 +102,8 @@ pub(crate) fn glob(pat: &[Tok], text: &str) -> bool {
     p == pat.len()
 }
 
-/// ARN matching as the `Arn*` condition operators and the `Resource` element do it: the six
-/// colon-separated parts (`arn:partition:service:region:account:resource`) are matched one by
-/// one, so a wildcard never crosses a colon, except in the last part of the pattern, which
-/// takes the rest of the ARN (resource ids may contain colons).
-///
-/// Source: IAM User Guide, "IAM JSON policy elements: Condition operators", ARN condition
-/// operators ("Each of the six colon-delimited components of the ARN is checked separately").
-/// A pattern with fewer than six parts (`arn:aws:dynamodb:*`) matches its last part against the
-/// rest of the ARN: AWS does not document this case; it keeps such patterns meaningful.
+/// The reference ARN matcher, one pass over tokens: [`ArnMatcher`] must agree with it.
+#[cfg(test)]
 pub(crate) fn arn_glob(pat: &[Tok], text: &str) -> bool {
     let is_colon = |t: &Tok| *t == Tok::Byte(b':');
     let parts = pat.splitn(6, is_colon).count();
@@ -132,6 +125,142 @@ pub(crate) fn arn_glob(pat: &[Tok], text: &str) -> bool {
     false
 }
 
+/// A compiled pattern, with fast paths for the shapes policies mostly use: `*`, a literal,
+/// and a literal followed by one `*` (`dynamodb:Get*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Matcher {
+    /// `*`.
+    Any,
+    /// No wildcard.
+    Exact(String),
+    /// A literal then a single trailing `*`.
+    Prefix(String),
+    /// Anything else.
+    Glob(Vec<Tok>),
+}
+
+impl Matcher {
+    pub(crate) fn new(toks: &[Tok]) -> Self {
+        let literal = |ts: &[Tok]| -> Option<String> {
+            let bytes: Option<Vec<u8>> = ts
+                .iter()
+                .map(|t| match t {
+                    Tok::Byte(b) => Some(*b),
+                    _ => None,
+                })
+                .collect();
+            bytes.and_then(|b| String::from_utf8(b).ok())
+        };
+        match toks {
+            [Tok::Star] => Self::Any,
+            [head @ .., Tok::Star] => match literal(head) {
+                Some(prefix) => Self::Prefix(prefix),
+                None => Self::Glob(toks.to_vec()),
+            },
+            _ => match literal(toks) {
+                Some(exact) => Self::Exact(exact),
+                None => Self::Glob(toks.to_vec()),
+            },
+        }
+    }
+
+    pub(crate) fn matches(&self, text: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Exact(e) => e == text,
+            Self::Prefix(p) => text.starts_with(p.as_str()),
+            Self::Glob(g) => glob(g, text),
+        }
+    }
+}
+
+/// An ARN split once into its (at most six) colon-separated parts; the sixth part keeps any
+/// further colons.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SplitArn<'a> {
+    text: &'a str,
+    /// Byte offset where each part starts.
+    starts: [usize; 6],
+    /// How many parts (1 to 6).
+    parts: usize,
+}
+
+impl<'a> SplitArn<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let mut starts = [0usize; 6];
+        let mut parts = 1;
+        // A byte loop: ARNs are short, and `match_indices` costs more to set up than this.
+        for (i, b) in text.bytes().enumerate() {
+            if b != b':' {
+                continue;
+            }
+            match starts.get_mut(parts) {
+                Some(slot) => *slot = i + 1,
+                None => break,
+            }
+            parts += 1;
+        }
+        Self {
+            text,
+            starts,
+            parts,
+        }
+    }
+
+    /// Part `i` alone (it must not be the last part, which [`Self::rest`] gives).
+    fn part(&self, i: usize) -> Option<&'a str> {
+        let start = *self.starts.get(i)?;
+        let end = *self.starts.get(i + 1)?;
+        self.text.get(start..end.checked_sub(1)?)
+    }
+
+    /// Part `i` and everything after it.
+    fn rest(&self, i: usize) -> Option<&'a str> {
+        self.text.get(*self.starts.get(i)?..)
+    }
+}
+
+/// An ARN pattern compiled part by part, matched as the `Arn*` condition operators and the `Resource` element do it: the six
+/// colon-separated parts (`arn:partition:service:region:account:resource`) are matched one by
+/// one, so a wildcard never crosses a colon, except in the last part of the pattern, which
+/// takes the rest of the ARN (resource ids may contain colons).
+///
+/// Source: IAM User Guide, "IAM JSON policy elements: Condition operators", ARN condition
+/// operators ("Each of the six colon-delimited components of the ARN is checked separately").
+/// A pattern with fewer than six parts (`arn:aws:dynamodb:*`) matches its last part against the
+/// rest of the ARN: AWS does not document this case; it keeps such patterns meaningful.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ArnMatcher {
+    /// One to six parts; the last takes the rest of the ARN.
+    parts: Vec<Matcher>,
+}
+
+impl ArnMatcher {
+    pub(crate) fn new(toks: &[Tok]) -> Self {
+        Self {
+            parts: toks
+                .splitn(6, |t| *t == Tok::Byte(b':'))
+                .map(Matcher::new)
+                .collect(),
+        }
+    }
+
+    pub(crate) fn matches(&self, arn: &SplitArn<'_>) -> bool {
+        let k = self.parts.len();
+        if k == 0 || arn.parts < k {
+            return false;
+        }
+        // The resource part first: it is the one that differs most between ARNs.
+        self.parts.iter().enumerate().rev().all(|(i, m)| {
+            if *m == Matcher::Any {
+                return true;
+            }
+            let text = if i + 1 == k { arn.rest(i) } else { arn.part(i) };
+            text.is_some_and(|t| m.matches(t))
+        })
+    }
+}
+
 /// A piece of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Piece {
@@ -141,8 +270,8 @@ pub(crate) enum Piece {
     Literal(String),
     /// A policy variable: the request-context key (lowercase) and its default.
     Var {
-        /// The context key, lowercase (key names are case-insensitive).
-        key: String,
+        /// The context key (key names are case-insensitive).
+        key: Key,
         /// The default given as `${key, 'default'}`.
         default: Option<String>,
     },
@@ -196,9 +325,9 @@ impl Template {
     }
 
     /// The variables this template needs, with whether each has a default.
-    pub(crate) fn vars(&self) -> impl Iterator<Item = (&str, bool)> {
+    pub(crate) fn vars(&self) -> impl Iterator<Item = (&Key, bool)> {
         self.pieces.iter().filter_map(|p| match p {
-            Piece::Var { key, default } => Some((key.as_str(), default.is_some())),
+            Piece::Var { key, default } => Some((key, default.is_some())),
             _ => None,
         })
     }
@@ -237,14 +366,14 @@ impl Template {
 
 fn lookup<'c>(
     ctx: &'c Context,
-    key: &str,
+    key: &Key,
     default: Option<&'c str>,
 ) -> Result<&'c str, Unresolved> {
     // Only single-valued keys can be variables (IAM User Guide, "Single-valued vs. multivalued
     // context keys": "you cannot use a multivalued context key as a policy variable").
-    match ctx.single(key).or(default) {
+    match ctx.single_key(key).or(default) {
         Some(v) => Ok(v),
-        None => Err(Unresolved(key.to_owned())),
+        None => Err(Unresolved(key.name().to_owned())),
     }
 }
 
@@ -303,7 +432,7 @@ fn parse_var(inner: &str) -> Option<Piece> {
         return None;
     }
     Some(Piece::Var {
-        key: name.to_lowercase(),
+        key: Key::new(name),
         default,
     })
 }
@@ -333,60 +462,108 @@ impl TextPat {
         }
     }
 
-    pub(crate) fn get<'s>(&'s self, ctx: &Context) -> Result<Cow<'s, str>, Unresolved> {
+    pub(crate) fn get<'s>(&'s self, ctx: &'s Context) -> Result<Cow<'s, str>, Unresolved> {
         match self {
             Self::Fixed(s) => Ok(Cow::Borrowed(s)),
+            // A value that is one variable needs no copy.
+            Self::Dynamic(Template { pieces }) if pieces.len() == 1 => match pieces.first() {
+                Some(Piece::Var { key, default }) => {
+                    lookup(ctx, key, default.as_deref()).map(Cow::Borrowed)
+                }
+                _ => Ok(Cow::Borrowed("")),
+            },
             Self::Dynamic(t) => t.resolve(ctx).map(Cow::Owned),
         }
     }
 
-    pub(crate) fn template_vars(&self) -> Vec<(String, bool)> {
+    pub(crate) fn template_vars(&self) -> Vec<(Key, bool)> {
         match self {
             Self::Fixed(_) => Vec::new(),
-            Self::Dynamic(t) => t.vars().map(|(k, d)| (k.to_owned(), d)).collect(),
+            Self::Dynamic(t) => t.vars().map(|(k, d)| (k.clone(), d)).collect(),
         }
     }
 }
 
-/// A wildcard pattern, compiled at parse time when it has no variables.
+/// A wildcard pattern (`StringLike`), compiled at parse time when it has no variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum GlobPat {
+pub(crate) enum LikePat {
     /// No variables.
-    Fixed(Vec<Tok>),
+    Fixed(Matcher),
     /// Resolved per request.
     Dynamic(Template),
 }
 
-impl GlobPat {
+impl LikePat {
     pub(crate) fn new(t: Template) -> Self {
         if t.has_vars() {
             Self::Dynamic(t)
         } else {
-            let mut out = Vec::new();
-            for p in &t.pieces {
-                match p {
-                    Piece::Text(s) => push_glob(&mut out, s),
-                    Piece::Literal(s) => push_literal(&mut out, s),
-                    Piece::Var { .. } => {}
-                }
-            }
-            Self::Fixed(out)
+            Self::Fixed(Matcher::new(&fixed_tokens(&t)))
         }
     }
 
-    pub(crate) fn get<'s>(&'s self, ctx: &Context) -> Result<Cow<'s, [Tok]>, Unresolved> {
+    /// Whether `text` matches; `Err` if a variable cannot be resolved.
+    pub(crate) fn matches(&self, text: &str, ctx: &Context) -> Result<bool, Unresolved> {
         match self {
-            Self::Fixed(t) => Ok(Cow::Borrowed(t)),
-            Self::Dynamic(t) => t.resolve_glob(ctx).map(Cow::Owned),
+            Self::Fixed(m) => Ok(m.matches(text)),
+            Self::Dynamic(t) => Ok(glob(&t.resolve_glob(ctx)?, text)),
         }
     }
 
-    pub(crate) fn template_vars(&self) -> Vec<(String, bool)> {
+    pub(crate) fn template_vars(&self) -> Vec<(Key, bool)> {
         match self {
             Self::Fixed(_) => Vec::new(),
-            Self::Dynamic(t) => t.vars().map(|(k, d)| (k.to_owned(), d)).collect(),
+            Self::Dynamic(t) => t.vars().map(|(k, d)| (k.clone(), d)).collect(),
         }
     }
+}
+
+/// An ARN pattern (`Resource`, `Arn*` operators), compiled part by part at parse time when it
+/// has no variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ArnPat {
+    /// No variables.
+    Fixed(ArnMatcher),
+    /// Resolved per request.
+    Dynamic(Template),
+}
+
+impl ArnPat {
+    pub(crate) fn new(t: Template) -> Self {
+        if t.has_vars() {
+            Self::Dynamic(t)
+        } else {
+            Self::Fixed(ArnMatcher::new(&fixed_tokens(&t)))
+        }
+    }
+
+    /// Whether `arn` matches; `Err` if a variable cannot be resolved.
+    pub(crate) fn matches(&self, arn: &SplitArn<'_>, ctx: &Context) -> Result<bool, Unresolved> {
+        match self {
+            Self::Fixed(m) => Ok(m.matches(arn)),
+            Self::Dynamic(t) => Ok(ArnMatcher::new(&t.resolve_glob(ctx)?).matches(arn)),
+        }
+    }
+
+    pub(crate) fn template_vars(&self) -> Vec<(Key, bool)> {
+        match self {
+            Self::Fixed(_) => Vec::new(),
+            Self::Dynamic(t) => t.vars().map(|(k, d)| (k.clone(), d)).collect(),
+        }
+    }
+}
+
+/// The tokens of a template without variables.
+fn fixed_tokens(t: &Template) -> Vec<Tok> {
+    let mut out = Vec::new();
+    for p in &t.pieces {
+        match p {
+            Piece::Text(s) => push_glob(&mut out, s),
+            Piece::Literal(s) => push_literal(&mut out, s),
+            Piece::Var { .. } => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -431,6 +608,53 @@ mod tests {
     }
 
     #[test]
+    fn compiled_arn_matcher_agrees_with_the_reference() {
+        let pats = [
+            "arn:aws:*",
+            "arn:aws:dynamodb:*:*:table/*",
+            "arn:aws:s3:::b*",
+            "*",
+            "arn:*:iam::1:role/?x",
+            "a:b:c:d:e:f:g*",
+        ];
+        let texts = [
+            "arn:aws:dynamodb:us-east-1:1:table/T",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam::1:role/ax",
+            "a:b:c:d:e:f:g:h",
+            "",
+            "arn",
+            "arn:aws",
+        ];
+        for p in pats {
+            for t in texts {
+                let toks = compile_glob(p);
+                assert_eq!(
+                    ArnMatcher::new(&toks).matches(&SplitArn::new(t)),
+                    arn_glob(&toks, t),
+                    "{p} {t}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_general_matcher() {
+        for p in ["*", "abc", "ab*", "a*c", "a?c", "", "**", "*b"] {
+            let m = Matcher::new(&compile_glob(p));
+            for t in ["", "abc", "ab", "abcd", "xbc", "b", "a c"] {
+                assert_eq!(m.matches(t), glob(&compile_glob(p), t), "{p} {t}");
+            }
+        }
+        let a = ArnMatcher::new(&compile_glob("arn:aws:dynamodb:*:*:table/*"));
+        assert!(a.matches(&SplitArn::new("arn:aws:dynamodb:us-east-1:1:table/T")));
+        assert!(!a.matches(&SplitArn::new("arn:aws:dynamodb:us-east-1:1:stream/T")));
+        assert!(!a.matches(&SplitArn::new("arn:aws:dynamodb")));
+        let short = ArnMatcher::new(&compile_glob("arn:aws:s3:::b/*"));
+        assert!(short.matches(&SplitArn::new("arn:aws:s3:::b/k:with:colons")));
+    }
+
+    #[test]
     fn variables_escapes_and_defaults_parse() {
         let t = Template::parse("home/${aws:username}/${*}${?}${$}x", true);
         assert_eq!(
@@ -438,7 +662,7 @@ mod tests {
             vec![
                 Piece::Text("home/".into()),
                 Piece::Var {
-                    key: "aws:username".into(),
+                    key: Key::new("aws:username"),
                     default: None
                 },
                 Piece::Text("/".into()),
@@ -452,7 +676,7 @@ mod tests {
         assert_eq!(
             d.pieces,
             vec![Piece::Var {
-                key: "aws:userid".into(),
+                key: Key::new("aws:userid"),
                 default: Some("anonymous".into())
             }]
         );
@@ -475,13 +699,11 @@ mod tests {
     fn substituted_values_are_literal_in_patterns() {
         let mut ctx = Context::new();
         ctx.set("aws:username", "a*");
-        let g = GlobPat::new(Template::parse("home/${aws:username}", true));
-        let toks = g.get(&ctx).unwrap();
-        assert!(glob(&toks, "home/a*"));
-        assert!(!glob(&toks, "home/abc"));
-        let esc = GlobPat::new(Template::parse("x${*}", true));
-        let toks = esc.get(&ctx).unwrap();
-        assert!(glob(&toks, "x*"));
-        assert!(!glob(&toks, "xy"));
+        let g = LikePat::new(Template::parse("home/${aws:username}", true));
+        assert_eq!(g.matches("home/a*", &ctx), Ok(true));
+        assert_eq!(g.matches("home/abc", &ctx), Ok(false));
+        let esc = LikePat::new(Template::parse("x${*}", true));
+        assert_eq!(esc.matches("x*", &ctx), Ok(true));
+        assert_eq!(esc.matches("xy", &ctx), Ok(false));
     }
 }
