@@ -169,6 +169,54 @@ pub struct StatementRef<'a> {
     pub effect: Effect,
 }
 
+impl std::fmt::Display for StatementRef<'_> {
+    /// `identity-based policy arn:aws:iam::111122223333:policy/P, statement AllowRead (Allow)`;
+    /// a statement without `Sid` is named by its position (`statement #2`, from 0).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}, statement ", self.layer.name(), self.policy)?;
+        match self.sid {
+            Some(sid) if !sid.is_empty() => write!(f, "{sid}")?,
+            _ => write!(f, "#{}", self.index)?,
+        }
+        write!(f, " ({:?})", self.effect)
+    }
+}
+
+impl std::fmt::Display for EvalErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UnresolvedVariable { variable } => {
+                write!(
+                    f,
+                    "policy variable ${{{variable}}} has no value: statement not applied"
+                )
+            }
+            Self::InvalidPolicyValue {
+                operator,
+                key,
+                value,
+            } => write!(
+                f,
+                "{operator} cannot read the policy value {value:?} for {key}"
+            ),
+            Self::InvalidContextValue {
+                operator,
+                key,
+                value,
+            } => write!(
+                f,
+                "{operator} cannot read the request value {value:?} of {key}"
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for EvalError<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.statement, self.kind)
+    }
+}
+
 /// Something that could not be evaluated as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EvalErrorKind {
@@ -879,6 +927,31 @@ mod tests {
             )
             .unwrap(),
             "User: arn:aws:iam::111122223333:user/dynauser is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:111122223333:table/Books because no identity-based policy allows the dynamodb:PutItem action"
+        );
+    }
+
+    #[test]
+    fn statement_refs_and_errors_display_for_logs() {
+        let r = StatementRef {
+            layer: PolicyType::IdentityBased,
+            policy: "arn:aws:iam::111122223333:policy/P",
+            sid: None,
+            index: 2,
+            effect: Effect::Deny,
+        };
+        assert_eq!(
+            r.to_string(),
+            "identity-based policy arn:aws:iam::111122223333:policy/P, statement #2 (Deny)"
+        );
+        let e = EvalError {
+            statement: r,
+            kind: EvalErrorKind::UnresolvedVariable {
+                variable: "aws:username".into(),
+            },
+        };
+        assert!(
+            e.to_string()
+                .ends_with("policy variable ${aws:username} has no value: statement not applied")
         );
     }
 

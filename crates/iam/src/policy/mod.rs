@@ -29,6 +29,30 @@
 //! `unwrap`, `expect`, `panic!` and indexing outside tests).
 //! INVARIANT: where AWS's behaviour is undocumented, the choice made fails closed and says so
 //! where it is made.
+//!
+//! The choices made where AWS's documentation is silent or ambiguous (each is commented where
+//! it is implemented):
+//! - a JSON object with a duplicate key is a syntax error (`json.rs`);
+//! - an empty list of condition values is a syntax error (`parse.rs`);
+//! - a condition value (policy or request) its operator cannot read is an evaluation error:
+//!   the statement applies if it is a `Deny`, not if it is an `Allow` (`eval.rs`);
+//! - an unresolved policy variable makes the statement invalid whatever its effect, as AWS
+//!   documents; it is reported in [`Decision::errors`];
+//! - an operator without qualifier on a multivalued key: positive operators need one matching
+//!   request value, negated ones are their exact negation (`condition.rs`);
+//! - `NotPrincipal`: a `Deny` exempts a caller only if its whole chain (session, role,
+//!   account) is listed; an `Allow` applies only if none is, and grants no more than a
+//!   role-level grant (`eval.rs`);
+//! - a `Resource` or `Arn*` pattern with fewer than six parts matches its last part against the
+//!   rest of the ARN (`pattern.rs`);
+//! - the VPC endpoint policy is checked right after the SCPs; a deny found in several layers is
+//!   reported for the first of: SCP, endpoint, resource-based, identity-based, boundary,
+//!   session.
+//!
+//! Cost: policies are compiled once (actions lowercased into literal/prefix/glob matchers,
+//! ARN patterns split into parts, condition values typed, each policy's condition keys
+//! numbered); an evaluation splits the resource ARN once, looks each key up once per policy,
+//! and allocates only its explanation.
 
 mod ast;
 mod condition;
