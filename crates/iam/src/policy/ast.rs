@@ -113,9 +113,9 @@ pub struct Statement {
     pub(crate) resource: ResourceClause,
     /// All AND-ed.
     pub(crate) conditions: Vec<Condition>,
-    /// Policy variables without a default used anywhere in the statement, as slots in
+    /// Policy variables without a default used in `Resource`/`NotResource`, as slots in
     /// [`Policy::keys`]. If one has no value in the request, the statement is invalid for that
-    /// request.
+    /// request. (Variables in condition values are resolved when compared.)
     pub(crate) required_vars: Vec<usize>,
 }
 

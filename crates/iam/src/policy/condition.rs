@@ -316,21 +316,6 @@ impl Condition {
         }
     }
 
-    /// The variables (without defaults) the values need.
-    pub(crate) fn required_vars(&self) -> Vec<Key> {
-        let mut out = Vec::new();
-        for v in &self.values {
-            let vars = match v {
-                CondValue::Text(t) => t.template_vars(),
-                CondValue::Like(g) => g.template_vars(),
-                CondValue::Arn(g) => g.template_vars(),
-                _ => Vec::new(),
-            };
-            out.extend(vars.into_iter().filter(|(_, d)| !d).map(|(k, _)| k));
-        }
-        out
-    }
-
     /// Evaluates the condition; `value` is the key's value in the request (looked up once per
     /// policy), `ctx` serves policy variables.
     pub(crate) fn eval(

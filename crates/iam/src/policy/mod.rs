@@ -37,7 +37,9 @@
 //! - a condition value (policy or request) its operator cannot read is an evaluation error:
 //!   the statement applies if it is a `Deny`, not if it is an `Allow` (`eval.rs`);
 //! - an unresolved policy variable makes the statement invalid whatever its effect, as AWS
-//!   documents; it is reported in [`Decision::errors`];
+//!   documents, when its value is needed: always in `Resource`, in a condition only when a
+//!   value is compared (an absent key under `...IfExists` decides without it, which is how AWS
+//!   advises avoiding invalid statements); it is reported in [`Decision::errors`];
 //! - an operator without qualifier on a multivalued key: positive operators need one matching
 //!   request value, negated ones are their exact negation (`condition.rs`);
 //! - `NotPrincipal`: a `Deny` exempts a caller only if its whole chain (session, role,

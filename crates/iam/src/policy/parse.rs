@@ -646,8 +646,11 @@ fn compile_statement(
         .into_iter()
         .map(|(name, op, key, values)| Condition::compile(op, name, key, values, substitute))
         .collect();
+    // Variables in condition values are resolved only when a value is compared: an absent key
+    // under `...IfExists` or `ForAllValues` decides without them ("To prevent variables from
+    // causing invalid statements, use the ...IfExists condition operator", IAM User Guide,
+    // "Variables and tags"). Variables in `Resource` are always needed.
     for c in &mut conditions {
-        required_vars.extend(c.required_vars());
         c.slot = slot(keys, &c.key);
     }
     required_vars.sort();

@@ -475,13 +475,6 @@ impl TextPat {
             Self::Dynamic(t) => t.resolve(ctx).map(Cow::Owned),
         }
     }
-
-    pub(crate) fn template_vars(&self) -> Vec<(Key, bool)> {
-        match self {
-            Self::Fixed(_) => Vec::new(),
-            Self::Dynamic(t) => t.vars().map(|(k, d)| (k.clone(), d)).collect(),
-        }
-    }
 }
 
 /// A wildcard pattern (`StringLike`), compiled at parse time when it has no variables.
@@ -507,13 +500,6 @@ impl LikePat {
         match self {
             Self::Fixed(m) => Ok(m.matches(text)),
             Self::Dynamic(t) => Ok(glob(&t.resolve_glob(ctx)?, text)),
-        }
-    }
-
-    pub(crate) fn template_vars(&self) -> Vec<(Key, bool)> {
-        match self {
-            Self::Fixed(_) => Vec::new(),
-            Self::Dynamic(t) => t.vars().map(|(k, d)| (k.clone(), d)).collect(),
         }
     }
 }
