@@ -251,8 +251,13 @@ pub struct TableMeta {
     pub ttl: Option<TtlMeta>,
     /// Tags, in insertion order.
     pub tags: Vec<(String, String)>,
-    /// A resource-based policy document, kept for the IAM capability.
+    /// The table's resource-based policy document, exactly as put.
     pub resource_policy: Option<String>,
+    /// The revision id of `resource_policy` (PutResourcePolicy answers it
+    /// and ExpectedRevisionId is compared with it); absent in records
+    /// written before resource policies had revisions.
+    #[serde(default)]
+    pub resource_policy_revision: Option<String>,
 }
 
 /// Maximum throughput value DynamoDB accepts.
@@ -414,9 +419,55 @@ pub fn table_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:dynamodb:{region}:{account}:table/{name}")
 }
 
-/// Validates a table name the way every operation does.
+/// The parts of a table ARN, `arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME`:
+/// (region, account, name). `None` for anything else (an index or stream
+/// ARN, another service, a malformed string).
+pub fn parse_table_arn(s: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = s.splitn(6, ':');
+    let (Some("arn"), Some(_partition), Some("dynamodb"), Some(region), Some(account), Some(res)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let name = res.strip_prefix("table/")?;
+    let well_formed = !region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && !name.contains('/');
+    well_formed.then_some((region, account, name))
+}
+
+/// Validates a table name the way every operation does. DynamoDB also takes
+/// a table ARN in `TableName` ("You can also provide the Amazon Resource
+/// Name (ARN) of the table in this parameter", API Reference): up to 1024
+/// characters, whose table name part follows the name rules.
 pub fn check_table_name(v: &mut Validator, name: &Option<String>) {
+    if let Some(s) = name.as_deref()
+        && let Some((_, _, table)) = parse_table_arn(s)
+    {
+        v.length(s, "tableName", 1, 1024);
+        v.name(Some(table), "tableName", 3);
+        return;
+    }
     v.name(name.as_deref(), "tableName", 3);
+}
+
+/// A resource policy's revision id: DynamoDB's are decimal strings (epoch
+/// milliseconds); a new one is always different from `previous`.
+pub fn policy_revision(now: f64, previous: Option<&str>) -> String {
+    let mut ms = (now * 1000.0) as u64;
+    if let Some(p) = previous.and_then(|p| p.parse::<u64>().ok())
+        && ms <= p
+    {
+        ms = p.saturating_add(1);
+    }
+    ms.to_string()
 }
 
 fn invalid(msg: impl Into<String>) -> DynamoError {
@@ -885,6 +936,10 @@ pub fn table_from_create(
         ttl: None,
         tags,
         resource_policy: input.resource_policy.clone(),
+        resource_policy_revision: input
+            .resource_policy
+            .as_ref()
+            .map(|_| policy_revision(now, None)),
     })
 }
 

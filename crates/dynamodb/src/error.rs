@@ -41,6 +41,9 @@ pub enum DynamoError {
     /// `TransactionInProgressException`.
     #[error("{0}")]
     TransactionInProgress(String),
+    /// `PolicyNotFoundException`: no resource policy, or not the expected revision.
+    #[error("{0}")]
+    PolicyNotFound(String),
     /// `LimitExceededException`.
     #[error("{0}")]
     LimitExceeded(String),

@@ -12,6 +12,8 @@ pub mod keys;
 pub mod number;
 pub mod value;
 
+pub mod authz_keys;
+
 mod background;
 mod batch;
 pub mod catalog;
@@ -21,13 +23,16 @@ pub mod layout;
 pub mod model;
 pub mod ops;
 mod read;
+pub mod resource_policy;
 mod service;
 mod stats;
 mod tables;
 mod txn;
 pub mod validate;
 
+pub use authz_keys::KeyValue;
 pub use error::DynamoError;
 pub use ops::Operation;
 pub use rampart_storage::Error as StorageError;
+pub use resource_policy::PolicyValidator;
 pub use service::{AuthzRequest, Call, DynamoDb, Table};

@@ -668,3 +668,35 @@ pub struct ListTagsOfResourceInput {
 /// An empty input (DescribeEndpoints, DescribeLimits).
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct EmptyInput {}
+
+/// PutResourcePolicy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutResourcePolicyInput {
+    /// The table (or stream) ARN.
+    pub resource_arn: Option<String>,
+    /// The policy document.
+    pub policy: Option<String>,
+    /// The revision the caller expects (`NO_POLICY`: none must exist).
+    pub expected_revision_id: Option<String>,
+    /// Confirms that the caller may lock itself out of the policy.
+    pub confirm_remove_self_resource_access: Option<bool>,
+}
+
+/// GetResourcePolicy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetResourcePolicyInput {
+    /// The table (or stream) ARN.
+    pub resource_arn: Option<String>,
+}
+
+/// DeleteResourcePolicy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteResourcePolicyInput {
+    /// The table (or stream) ARN.
+    pub resource_arn: Option<String>,
+    /// The revision the caller expects.
+    pub expected_revision_id: Option<String>,
+}

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use rampart_core::{Clock, IdSource, Region, RequestContext, epoch_seconds};
+use rampart_core::{Clock, IdSource, PrincipalKind, Region, RequestContext, epoch_seconds};
 use rampart_storage::{Batch, Direction, Engine, KeyRange, Op};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::authz_keys::{self, Keys};
 use crate::catalog::{TableMeta, TableStats, table_arn};
 use crate::error::{DynamoError, Result};
 use crate::layout::{self, CATALOG_TREE};
@@ -58,6 +59,9 @@ pub enum Call {
     TagResource(TagResourceInput),
     UntagResource(UntagResourceInput),
     ListTagsOfResource(ListTagsOfResourceInput),
+    PutResourcePolicy(PutResourcePolicyInput),
+    GetResourcePolicy(GetResourcePolicyInput),
+    DeleteResourcePolicy(DeleteResourcePolicyInput),
 }
 
 /// One action on one resource that a call needs allowed.
@@ -65,11 +69,52 @@ pub enum Call {
 pub struct AuthzRequest {
     /// The IAM action.
     pub action: String,
-    /// The resource ARN.
+    /// The resource ARN: the owning account's, also when the request named
+    /// another account's table by its ARN.
     pub resource: String,
     /// DynamoDB's condition keys for this request (`dynamodb:LeadingKeys`,
-    /// `dynamodb:Attributes`, …), each with its values.
-    pub keys: Vec<(String, Vec<String>)>,
+    /// `dynamodb:Attributes`, …), computed by [`crate::authz_keys`].
+    pub keys: Keys,
+    /// The resource's own policy, `(name, document)`: the table's resource
+    /// policy (an index is governed by its table's policy).
+    pub resource_policy: Option<(String, String)>,
+}
+
+/// A table a request names (by name or by ARN), resolved for authorization.
+struct Target {
+    /// The table's ARN in its owner's account.
+    arn: String,
+    /// The table, if it exists.
+    table: Option<Arc<Table>>,
+}
+
+impl Target {
+    fn policy(&self) -> Option<(String, String)> {
+        let t = self.table.as_ref()?;
+        let doc = t.meta.resource_policy.clone()?;
+        Some((self.arn.clone(), doc))
+    }
+
+    fn schema(&self) -> Option<&crate::catalog::KeySchema> {
+        self.table.as_ref().map(|t| &t.meta.key)
+    }
+
+    fn index_schema(&self, index: &str) -> Option<&crate::catalog::KeySchema> {
+        self.table.as_ref()?.meta.index(index).map(|i| &i.key)
+    }
+
+    fn owner(&self) -> Option<&str> {
+        self.table.as_ref().map(|t| t.meta.account.as_str())
+    }
+
+    fn request(&self, action: &str, keys: Keys) -> AuthzRequest {
+        AuthzRequest {
+            action: action.to_owned(),
+            resource: self.arn.clone(),
+            keys,
+            resource_policy: self.policy(),
+        }
+    }
 }
 
 /// The DynamoDB service.
@@ -89,6 +134,9 @@ pub struct DynamoDb {
     pub(crate) counters: crate::stats::Registry,
     /// A handle on itself, for background tasks started by requests.
     me: std::sync::Weak<DynamoDb>,
+    /// Checks resource-policy documents (installed by the composition root;
+    /// without one, documents are refused).
+    pub(crate) policy_validator: RwLock<Option<crate::resource_policy::PolicyValidator>>,
 }
 
 impl std::fmt::Debug for DynamoDb {
@@ -158,6 +206,7 @@ impl DynamoDb {
             catalog: RwLock::new(map),
             counters: crate::stats::Registry::default(),
             me: me.clone(),
+            policy_validator: RwLock::new(None),
         }))
     }
 
@@ -217,58 +266,179 @@ impl DynamoDb {
             Operation::TagResource => Call::TagResource(decode(body)?),
             Operation::UntagResource => Call::UntagResource(decode(body)?),
             Operation::ListTagsOfResource => Call::ListTagsOfResource(decode(body)?),
+            Operation::PutResourcePolicy => Call::PutResourcePolicy(decode(body)?),
+            Operation::GetResourcePolicy => Call::GetResourcePolicy(decode(body)?),
+            Operation::DeleteResourcePolicy => Call::DeleteResourcePolicy(decode(body)?),
         })
     }
 
-    /// The IAM actions and resources a call needs. Batch and transaction
-    /// calls list every member; Query/Scan on an index name the index ARN.
+    /// Resolves a `TableName`: a table ARN of this region names its owner's
+    /// table (cross-account access); anything else is a name in `caller`'s
+    /// account.
+    pub(crate) fn resolve_table_name<'a>(
+        &self,
+        caller: &'a str,
+        name: &'a str,
+    ) -> (&'a str, &'a str) {
+        match crate::catalog::parse_table_arn(name) {
+            Some((region, owner, table)) if region == self.region.as_str() => (owner, table),
+            _ => (caller, name),
+        }
+    }
+
+    /// The table a request names, resolved for authorization.
+    fn target(&self, caller: &str, name: Option<&str>) -> Target {
+        let (owner, table) = self.resolve_table_name(caller, name.unwrap_or_default());
+        Target {
+            arn: table_arn(self.region.as_str(), owner, table),
+            table: self
+                .catalog
+                .read()
+                .ok()
+                .and_then(|c| c.get(&(owner.to_owned(), table.to_owned())).cloned()),
+        }
+    }
+
+    /// The table a `ResourceArn` names; the ARN itself stays the resource.
+    fn arn_target(&self, arn: &Option<String>) -> Target {
+        let arn = arn.clone().unwrap_or_default();
+        let table = crate::catalog::parse_table_arn(&arn)
+            .filter(|(region, _, _)| *region == self.region.as_str())
+            .and_then(|(_, owner, name)| {
+                self.catalog
+                    .read()
+                    .ok()
+                    .and_then(|c| c.get(&(owner.to_owned(), name.to_owned())).cloned())
+            });
+        Target { arn, table }
+    }
+
+    /// The IAM actions and resources a call needs, each with its condition
+    /// keys and the resource's policy. Batch and transaction calls list every
+    /// member (BatchGetItem/BatchWriteItem as their own action per table,
+    /// transaction members as GetItem, PutItem, UpdateItem, DeleteItem or
+    /// ConditionCheckItem); Query/Scan on an index name the index ARN.
     pub fn authz_requests(&self, ctx: &RequestContext, call: &Call) -> Vec<AuthzRequest> {
-        let account = ctx.principal.account.as_str();
-        let table = |name: &Option<String>| {
-            table_arn(self.region.as_str(), account, name.as_deref().unwrap_or(""))
-        };
-        let req = |action: &str, resource: String| AuthzRequest {
-            action: action.to_owned(),
-            resource,
-            keys: Vec::new(),
-        };
-        let index = |t: &Option<String>, i: &Option<String>| match i {
-            Some(i) => format!("{}/index/{i}", table(t)),
-            None => table(t),
+        let caller = ctx.principal.account.as_str();
+        let target = |name: &Option<String>| self.target(caller, name.as_deref());
+        let plain = |action: &str, name: &Option<String>| target(name).request(action, Keys::new());
+        let on_arn =
+            |action: &str, arn: &Option<String>| self.arn_target(arn).request(action, Keys::new());
+        let on_index = |t: &Target, action: &str, index: &Option<String>, keys: Keys| match index {
+            Some(i) => AuthzRequest {
+                action: action.to_owned(),
+                resource: format!("{}/index/{i}", t.arn),
+                keys,
+                resource_policy: t.policy(),
+            },
+            None => t.request(action, keys),
         };
         match call {
-            Call::CreateTable(i) => vec![req("dynamodb:CreateTable", table(&i.table_name))],
-            Call::DescribeTable(i) => vec![req("dynamodb:DescribeTable", table(&i.table_name))],
-            Call::UpdateTable(i) => vec![req("dynamodb:UpdateTable", table(&i.table_name))],
-            Call::DeleteTable(i) => vec![req("dynamodb:DeleteTable", table(&i.table_name))],
-            Call::ListTables(_) => vec![req(
-                "dynamodb:ListTables",
-                format!("arn:aws:dynamodb:{}:{account}:table/*", self.region),
-            )],
-            Call::DescribeEndpoints => vec![req("dynamodb:DescribeEndpoints", "*".into())],
-            Call::DescribeLimits => vec![req("dynamodb:DescribeLimits", "*".into())],
-            Call::PutItem(i) => vec![req("dynamodb:PutItem", table(&i.table_name))],
-            Call::GetItem(i) => vec![req("dynamodb:GetItem", table(&i.table_name))],
-            Call::UpdateItem(i) => vec![req("dynamodb:UpdateItem", table(&i.table_name))],
-            Call::DeleteItem(i) => vec![req("dynamodb:DeleteItem", table(&i.table_name))],
-            Call::Query(i) => vec![req("dynamodb:Query", index(&i.table_name, &i.index_name))],
-            Call::Scan(i) => vec![req("dynamodb:Scan", index(&i.table_name, &i.index_name))],
+            Call::CreateTable(i) => {
+                let t = target(&i.table_name);
+                let mut out = vec![t.request("dynamodb:CreateTable", Keys::new())];
+                // "You need to specify the CreateTable and PutResourcePolicy
+                // IAM actions for authorizing a user to create a table with a
+                // resource-based policy." (API Reference, CreateTable.)
+                if i.resource_policy.is_some() {
+                    out.push(t.request("dynamodb:PutResourcePolicy", Keys::new()));
+                }
+                out
+            }
+            Call::DescribeTable(i) => vec![plain("dynamodb:DescribeTable", &i.table_name)],
+            Call::UpdateTable(i) => vec![plain("dynamodb:UpdateTable", &i.table_name)],
+            Call::DeleteTable(i) => vec![plain("dynamodb:DeleteTable", &i.table_name)],
+            Call::ListTables(_) => vec![AuthzRequest {
+                action: "dynamodb:ListTables".into(),
+                resource: format!("arn:aws:dynamodb:{}:{caller}:table/*", self.region),
+                keys: Keys::new(),
+                resource_policy: None,
+            }],
+            Call::DescribeEndpoints | Call::DescribeLimits => {
+                let action = if matches!(call, Call::DescribeEndpoints) {
+                    "dynamodb:DescribeEndpoints"
+                } else {
+                    "dynamodb:DescribeLimits"
+                };
+                vec![AuthzRequest {
+                    action: action.into(),
+                    resource: "*".into(),
+                    keys: Keys::new(),
+                    resource_policy: None,
+                }]
+            }
+            Call::PutItem(i) => {
+                let t = target(&i.table_name);
+                vec![t.request("dynamodb:PutItem", authz_keys::put_item(i, t.schema()))]
+            }
+            Call::GetItem(i) => {
+                let t = target(&i.table_name);
+                vec![t.request("dynamodb:GetItem", authz_keys::get_item(i, t.schema()))]
+            }
+            Call::UpdateItem(i) => {
+                let t = target(&i.table_name);
+                vec![t.request(
+                    "dynamodb:UpdateItem",
+                    authz_keys::update_item(i, t.schema()),
+                )]
+            }
+            Call::DeleteItem(i) => {
+                let t = target(&i.table_name);
+                vec![t.request(
+                    "dynamodb:DeleteItem",
+                    authz_keys::delete_item(i, t.schema()),
+                )]
+            }
+            Call::Query(i) => {
+                let t = target(&i.table_name);
+                let schema = match &i.index_name {
+                    Some(ix) => t.index_schema(ix),
+                    None => t.schema(),
+                };
+                let keys = authz_keys::query(i, schema);
+                vec![on_index(&t, "dynamodb:Query", &i.index_name, keys)]
+            }
+            Call::Scan(i) => {
+                let t = target(&i.table_name);
+                vec![on_index(
+                    &t,
+                    "dynamodb:Scan",
+                    &i.index_name,
+                    authz_keys::scan(i),
+                )]
+            }
             Call::BatchGetItem(i) => {
-                let mut names: Vec<&String> =
-                    i.request_items.iter().flat_map(|m| m.keys()).collect();
-                names.sort();
-                names
+                let mut tables: Vec<(&String, &KeysAndAttributes)> =
+                    i.request_items.iter().flatten().collect();
+                tables.sort_by(|a, b| a.0.cmp(b.0));
+                tables
                     .into_iter()
-                    .map(|n| req("dynamodb:BatchGetItem", table(&Some(n.clone()))))
+                    .map(|(name, ka)| {
+                        let t = self.target(caller, Some(name));
+                        let keys = authz_keys::batch_get_table(
+                            ka,
+                            t.schema(),
+                            &i.return_consumed_capacity,
+                        );
+                        t.request("dynamodb:BatchGetItem", keys)
+                    })
                     .collect()
             }
             Call::BatchWriteItem(i) => {
-                let mut names: Vec<&String> =
-                    i.request_items.iter().flat_map(|m| m.keys()).collect();
-                names.sort();
-                names
+                let mut tables: Vec<(&String, &Vec<WriteRequest>)> =
+                    i.request_items.iter().flatten().collect();
+                tables.sort_by(|a, b| a.0.cmp(b.0));
+                tables
                     .into_iter()
-                    .map(|n| req("dynamodb:BatchWriteItem", table(&Some(n.clone()))))
+                    .map(|(name, writes)| {
+                        let t = self.target(caller, Some(name));
+                        let keys = authz_keys::batch_write_table(
+                            writes,
+                            t.schema(),
+                            &i.return_consumed_capacity,
+                        );
+                        t.request("dynamodb:BatchWriteItem", keys)
+                    })
                     .collect()
             }
             Call::TransactGetItems(i) => i
@@ -276,44 +446,64 @@ impl DynamoDb {
                 .iter()
                 .flatten()
                 .filter_map(|t| t.get.as_ref())
-                .map(|g| req("dynamodb:GetItem", table(&g.table_name)))
-                .collect(),
-            Call::TransactWriteItems(i) => i
-                .transact_items
-                .iter()
-                .flatten()
-                .flat_map(|t| {
-                    [
-                        t.condition_check
-                            .as_ref()
-                            .map(|a| ("dynamodb:ConditionCheckItem", a)),
-                        t.put.as_ref().map(|a| ("dynamodb:PutItem", a)),
-                        t.delete.as_ref().map(|a| ("dynamodb:DeleteItem", a)),
-                        t.update.as_ref().map(|a| ("dynamodb:UpdateItem", a)),
-                    ]
+                .map(|g| {
+                    let t = target(&g.table_name);
+                    let keys = authz_keys::transact_get(g, t.schema(), &i.return_consumed_capacity);
+                    t.request("dynamodb:GetItem", keys)
                 })
-                .flatten()
-                .map(|(action, a)| req(action, table(&a.table_name)))
                 .collect(),
-            Call::UpdateTimeToLive(i) => {
-                vec![req("dynamodb:UpdateTimeToLive", table(&i.table_name))]
+            Call::TransactWriteItems(i) => {
+                use authz_keys::WriteKind as K;
+                i.transact_items
+                    .iter()
+                    .flatten()
+                    .flat_map(|t| {
+                        [
+                            t.condition_check.as_ref().map(|a| (K::ConditionCheck, a)),
+                            t.put.as_ref().map(|a| (K::Put, a)),
+                            t.delete.as_ref().map(|a| (K::Delete, a)),
+                            t.update.as_ref().map(|a| (K::Update, a)),
+                        ]
+                    })
+                    .flatten()
+                    .map(|(kind, a)| {
+                        let t = target(&a.table_name);
+                        let keys = authz_keys::transact_write(
+                            kind,
+                            a,
+                            t.schema(),
+                            &i.return_consumed_capacity,
+                        );
+                        t.request(kind.action(), keys)
+                    })
+                    .collect()
             }
+            Call::UpdateTimeToLive(i) => vec![plain("dynamodb:UpdateTimeToLive", &i.table_name)],
             Call::DescribeTimeToLive(i) => {
-                vec![req("dynamodb:DescribeTimeToLive", table(&i.table_name))]
+                vec![plain("dynamodb:DescribeTimeToLive", &i.table_name)]
             }
-            Call::TagResource(i) => vec![req(
-                "dynamodb:TagResource",
-                i.resource_arn.clone().unwrap_or_default(),
-            )],
-            Call::UntagResource(i) => vec![req(
-                "dynamodb:UntagResource",
-                i.resource_arn.clone().unwrap_or_default(),
-            )],
+            Call::TagResource(i) => vec![on_arn("dynamodb:TagResource", &i.resource_arn)],
+            Call::UntagResource(i) => vec![on_arn("dynamodb:UntagResource", &i.resource_arn)],
             Call::ListTagsOfResource(i) => {
-                vec![req(
-                    "dynamodb:ListTagsOfResource",
-                    i.resource_arn.clone().unwrap_or_default(),
-                )]
+                vec![on_arn("dynamodb:ListTagsOfResource", &i.resource_arn)]
+            }
+            Call::PutResourcePolicy(i) => {
+                vec![on_arn("dynamodb:PutResourcePolicy", &i.resource_arn)]
+            }
+            Call::GetResourcePolicy(i) => {
+                vec![on_arn("dynamodb:GetResourcePolicy", &i.resource_arn)]
+            }
+            Call::DeleteResourcePolicy(i) => {
+                let t = self.arn_target(&i.resource_arn);
+                let mut r = t.request("dynamodb:DeleteResourcePolicy", Keys::new());
+                // "The root principal in your Amazon Web Services account can
+                // perform DeleteResourcePolicy requests, even if your
+                // resource-based policy explicitly denies the root
+                // principal's access." (API Reference, DeleteResourcePolicy.)
+                if ctx.principal.kind == PrincipalKind::Root && t.owner() == Some(caller) {
+                    r.resource_policy = None;
+                }
+                vec![r]
             }
         }
     }
@@ -351,11 +541,16 @@ impl DynamoDb {
             Call::TagResource(i) => self.tag_resource(account, i).await,
             Call::UntagResource(i) => self.untag_resource(account, i).await,
             Call::ListTagsOfResource(i) => self.list_tags(account, i),
+            Call::PutResourcePolicy(i) => self.put_resource_policy(account, i).await,
+            Call::GetResourcePolicy(i) => self.get_resource_policy(account, i),
+            Call::DeleteResourcePolicy(i) => self.delete_resource_policy(account, i).await,
         }
     }
 
-    /// The table `name` of `account`, if it exists.
+    /// The table `name` of `account`, if it exists; `name` may be a table
+    /// ARN, which names its owner's table.
     pub(crate) fn table(&self, account: &str, name: &str) -> Option<Arc<Table>> {
+        let (account, name) = self.resolve_table_name(account, name);
         self.catalog
             .read()
             .ok()?
@@ -417,6 +612,7 @@ impl DynamoDb {
         account: &str,
         name: &str,
     ) -> Result<Option<Arc<Table>>> {
+        let (account, name) = self.resolve_table_name(account, name);
         let key = layout::catalog_key(account, name);
         let found = self.engine.get(CATALOG_TREE, &key).await?;
         let mut cache = self

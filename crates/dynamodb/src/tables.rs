@@ -25,6 +25,23 @@ impl DynamoDb {
         input: CreateTableInput,
     ) -> Result<Vec<u8>> {
         let now = self.now();
+        // A table ARN names the table to create; only the caller's own
+        // account can create one (cross-account access is for existing
+        // tables, through their resource policy).
+        let mut input = input;
+        if let Some((region, owner, name)) = input
+            .table_name
+            .as_deref()
+            .and_then(catalog::parse_table_arn)
+        {
+            if region != self.region.as_str() || owner != account {
+                return Err(invalid(format!(
+                    "One or more parameter values were invalid: Table ARN {} does not belong to the caller's account and region",
+                    input.table_name.as_deref().unwrap_or_default()
+                )));
+            }
+            input.table_name = Some(name.to_owned());
+        }
         let meta = catalog::table_from_create(
             &input,
             account,
@@ -32,6 +49,9 @@ impl DynamoDb {
             self.ids.uuid(),
             now,
         )?;
+        if let Some(doc) = &meta.resource_policy {
+            self.check_resource_policy(doc)?;
+        }
         if self.table(account, &meta.name).is_some() {
             return Err(DynamoError::ResourceInUse(format!(
                 "Table already exists: {}",
@@ -81,7 +101,7 @@ impl DynamoDb {
             return Err(invalid("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.".to_string()));
         }
         let stats = self.stats(&t.meta).await?;
-        let key = layout::catalog_key(account, &t.meta.name);
+        let key = layout::catalog_key(&t.meta.account, &t.meta.name);
         let mut batch = Batch::new();
         batch.expect(CATALOG_TREE, key.clone(), Some(t.version));
         batch.delete(CATALOG_TREE, key);
@@ -96,7 +116,7 @@ impl DynamoDb {
         match self.engine.commit(batch).await {
             Ok(_) => {}
             Err(rampart_storage::Error::Conflict { .. }) => {
-                self.reload_table(account, &t.meta.name).await?;
+                self.reload_table(&t.meta.account, &t.meta.name).await?;
                 return Err(DynamoError::ResourceInUse(format!(
                     "Attempt to change a resource which is still in use: Table is being updated: {}",
                     t.meta.name
@@ -105,7 +125,7 @@ impl DynamoDb {
             Err(e) => return Err(e.into()),
         }
         if let Ok(mut c) = self.catalog.write() {
-            c.remove(&(account.to_owned(), t.meta.name.clone()));
+            c.remove(&(t.meta.account.clone(), t.meta.name.clone()));
         }
         self.counters.forget(&t.meta.id);
         to_json(&table_description(
@@ -460,7 +480,7 @@ impl DynamoDb {
             Some(status),
         ));
         for name in new_indexes {
-            self.start_backfill(account.to_owned(), saved.meta.name.clone(), name);
+            self.start_backfill(saved.meta.account.clone(), saved.meta.name.clone(), name);
         }
         out
     }
@@ -537,16 +557,19 @@ impl DynamoDb {
         to_json(&json!({ "TimeToLiveDescription": desc }))
     }
 
-    /// The table named by a table ARN of this account and region.
-    fn table_by_arn(&self, account: &str, arn: &Option<String>) -> Result<Arc<Table>> {
+    /// The table named by a table ARN of this region (any account: the
+    /// request was authorized against the owner's ARN and resource policy).
+    pub(crate) fn table_by_arn(&self, _caller: &str, arn: &Option<String>) -> Result<Arc<Table>> {
         let mut v = Validator::new();
         if v.not_null(arn, "resourceArn") {
             v.length(arn.as_deref().unwrap_or_default(), "resourceArn", 1, 1283);
         }
         v.finish()?;
         let arn = arn.as_deref().unwrap_or_default();
-        let prefix = format!("arn:aws:dynamodb:{}:{account}:table/", self.region);
-        let Some(name) = arn.strip_prefix(&prefix) else {
+        let Some((owner, name)) = catalog::parse_table_arn(arn)
+            .filter(|(region, _, _)| *region == self.region.as_str())
+            .map(|(_, owner, name)| (owner, name))
+        else {
             if arn.starts_with("arn:aws:dynamodb:") {
                 return Err(DynamoError::ResourceNotFound(format!(
                     "Requested resource not found: ResourcArn: {arn} not found"
@@ -556,7 +579,7 @@ impl DynamoDb {
                 "Invalid TableArn: Invalid ResourceArn provided as input {arn}"
             )));
         };
-        self.table(account, name).ok_or_else(|| {
+        self.table(owner, name).ok_or_else(|| {
             DynamoError::ResourceNotFound(format!(
                 "Requested resource not found: ResourcArn: {arn} not found"
             ))

@@ -526,7 +526,8 @@ impl DynamoDb {
                 }
                 Err(rampart_storage::Error::Conflict { .. }) if attempt < MAX_ATTEMPTS => {
                     for a in &actions {
-                        self.reload_table(account, &a.table.meta.name).await?;
+                        self.reload_table(&a.table.meta.account, &a.table.meta.name)
+                            .await?;
                     }
                     tokio::task::yield_now().await;
                 }

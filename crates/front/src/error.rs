@@ -176,6 +176,7 @@ impl ApiError {
                         (bad, format!("{DDB}TransactionInProgressException"))
                     }
                     D::LimitExceeded(_) => (bad, format!("{DDB}LimitExceededException")),
+                    D::PolicyNotFound(_) => (bad, format!("{DDB}PolicyNotFoundException")),
                     D::ItemCollectionSizeLimitExceeded(_) => (
                         bad,
                         format!("{DDB}ItemCollectionSizeLimitExceededException"),

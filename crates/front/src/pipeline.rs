@@ -335,18 +335,33 @@ impl App {
                     return Err(ApiError::Serialization(None));
                 }
                 let call = self.dynamodb.parse(op, &body).map_err(ApiError::Dynamo)?;
+                // Every action the call needs, each with DynamoDB's condition
+                // keys and the table's resource policy; one denial refuses
+                // the whole call before anything runs.
                 for r in self.dynamodb.authz_requests(&ctx, &call) {
                     let mut input = AuthzInput::new(&r.action, &r.resource);
                     input.keys = r
                         .keys
                         .iter()
                         .map(|(k, v)| {
-                            (
-                                k.clone(),
-                                rampart_iam::policy::ContextValue::Multi(v.clone()),
-                            )
+                            let v = match v {
+                                rampart_dynamodb::KeyValue::Single(s) => {
+                                    rampart_iam::policy::ContextValue::Single(s.clone())
+                                }
+                                rampart_dynamodb::KeyValue::Multi(m) => {
+                                    rampart_iam::policy::ContextValue::Multi(m.clone())
+                                }
+                            };
+                            (k.clone(), v)
                         })
                         .collect();
+                    input.resource_policy = r.resource_policy.as_ref().map(|(name, doc)| {
+                        (
+                            name.as_str(),
+                            doc.as_str(),
+                            rampart_iam::policy::PolicyKind::Resource,
+                        )
+                    });
                     self.authorize(&ctx, &input)?;
                 }
                 self.dynamodb

@@ -175,6 +175,11 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         path: settings.data_dir.display().to_string(),
         reason: e.to_string(),
     })?;
+    dynamodb.set_policy_validator(Arc::new(|doc: &str| {
+        rampart_iam::policy::Policy::parse(doc, rampart_iam::policy::PolicyKind::Resource)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }));
     let sweeper = dynamodb.clone().spawn_background();
 
     let listener = tokio::net::TcpListener::bind(settings.listen)

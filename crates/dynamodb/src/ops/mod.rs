@@ -48,11 +48,17 @@ pub enum Operation {
     UntagResource,
     /// ListTagsOfResource.
     ListTagsOfResource,
+    /// PutResourcePolicy.
+    PutResourcePolicy,
+    /// GetResourcePolicy.
+    GetResourcePolicy,
+    /// DeleteResourcePolicy.
+    DeleteResourcePolicy,
 }
 
 impl Operation {
     /// Every operation, for routing tables and tests.
-    pub const ALL: [Operation; 22] = [
+    pub const ALL: [Operation; 25] = [
         Self::CreateTable,
         Self::DescribeTable,
         Self::UpdateTable,
@@ -75,6 +81,9 @@ impl Operation {
         Self::TagResource,
         Self::UntagResource,
         Self::ListTagsOfResource,
+        Self::PutResourcePolicy,
+        Self::GetResourcePolicy,
+        Self::DeleteResourcePolicy,
     ];
 
     /// The operation's wire name (the part after `DynamoDB_20120810.`).
@@ -102,6 +111,9 @@ impl Operation {
             Self::TagResource => "TagResource",
             Self::UntagResource => "UntagResource",
             Self::ListTagsOfResource => "ListTagsOfResource",
+            Self::PutResourcePolicy => "PutResourcePolicy",
+            Self::GetResourcePolicy => "GetResourcePolicy",
+            Self::DeleteResourcePolicy => "DeleteResourcePolicy",
         }
     }
 
@@ -135,6 +147,9 @@ impl Operation {
             Self::TagResource => "dynamodb:TagResource",
             Self::UntagResource => "dynamodb:UntagResource",
             Self::ListTagsOfResource => "dynamodb:ListTagsOfResource",
+            Self::PutResourcePolicy => "dynamodb:PutResourcePolicy",
+            Self::GetResourcePolicy => "dynamodb:GetResourcePolicy",
+            Self::DeleteResourcePolicy => "dynamodb:DeleteResourcePolicy",
         }
     }
 }
