@@ -1,0 +1,264 @@
+//! What a call asks the authorizer: the IAM action of every member, the
+//! resource (the owner's ARN, the index ARN for index reads), DynamoDB's
+//! condition keys and the table's resource policy.
+#![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rampart_core::{
+    AccountId, NetworkOrigin, Principal, PrincipalKind, Region, RequestContext, RequestId,
+    SeededIds, SystemClock,
+};
+use rampart_dynamodb::{AuthzRequest, DynamoDb, KeyValue, Operation};
+use rampart_storage::MemoryEngine;
+use serde_json::{Value, json};
+
+const OWNER: &str = "111122223333";
+const OTHER: &str = "444455556666";
+
+fn ctx(account: &str, kind: PrincipalKind) -> RequestContext {
+    let addr = "127.0.0.1:1".parse().unwrap();
+    RequestContext {
+        request_id: RequestId("r".into()),
+        received_at: SystemTime::now(),
+        principal: Principal {
+            account: AccountId::parse(account).unwrap(),
+            arn: format!("arn:aws:iam::{account}:root"),
+            user_id: account.into(),
+            access_key_id: "AKID".into(),
+            kind,
+            session: None,
+        },
+        network: NetworkOrigin {
+            peer: addr,
+            local: addr,
+            listener_id: "test".into(),
+            vpc_id: None,
+            vpce_id: None,
+        },
+        tls: None,
+        region: Region("us-east-1".into()),
+    }
+}
+
+async fn db() -> Arc<DynamoDb> {
+    let db = DynamoDb::open(
+        Arc::new(MemoryEngine::new()),
+        Arc::new(SystemClock),
+        Arc::new(SeededIds::new(7)),
+        Region("us-east-1".into()),
+    )
+    .await
+    .unwrap();
+    db.set_policy_validator(Arc::new(|_doc: &str| Ok(())));
+    let root = ctx(OWNER, PrincipalKind::Root);
+    let create = json!({
+        "TableName": "Games", "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "UserId", "AttributeType": "S"},
+            {"AttributeName": "Title", "AttributeType": "S"}],
+        "KeySchema": [
+            {"AttributeName": "UserId", "KeyType": "HASH"},
+            {"AttributeName": "Title", "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [{
+            "IndexName": "ByTitle",
+            "KeySchema": [{"AttributeName": "Title", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+        "ResourcePolicy": policy(),
+    });
+    let call = db
+        .parse(Operation::CreateTable, create.to_string().as_bytes())
+        .unwrap();
+    db.execute(&root, call).await.unwrap();
+    db
+}
+
+fn policy() -> String {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": OTHER}, "Action": "dynamodb:GetItem",
+        "Resource": format!("arn:aws:dynamodb:us-east-1:{OWNER}:table/Games")}]})
+    .to_string()
+}
+
+fn requests(db: &DynamoDb, who: &RequestContext, op: Operation, body: Value) -> Vec<AuthzRequest> {
+    let call = db.parse(op, body.to_string().as_bytes()).unwrap();
+    db.authz_requests(who, &call)
+}
+
+fn key<'a>(r: &'a AuthzRequest, name: &str) -> Option<&'a KeyValue> {
+    r.keys.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+fn table_arn() -> String {
+    format!("arn:aws:dynamodb:us-east-1:{OWNER}:table/Games")
+}
+
+#[tokio::test]
+async fn get_item_carries_its_keys_and_the_tables_policy() {
+    let db = db().await;
+    let r = requests(
+        &db,
+        &ctx(OWNER, PrincipalKind::Root),
+        Operation::GetItem,
+        json!({"TableName": "Games", "Key": {"UserId": {"S": "u"}, "Title": {"S": "t"}}}),
+    );
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].action, "dynamodb:GetItem");
+    assert_eq!(r[0].resource, table_arn());
+    assert_eq!(r[0].resource_policy, Some((table_arn(), policy())));
+    assert_eq!(
+        key(&r[0], "dynamodb:LeadingKeys"),
+        Some(&KeyValue::Multi(vec!["u".into()]))
+    );
+}
+
+#[tokio::test]
+async fn a_table_arn_names_the_owners_table_for_another_account() {
+    let db = db().await;
+    let other = ctx(OTHER, PrincipalKind::User);
+    let r = requests(
+        &db,
+        &other,
+        Operation::GetItem,
+        json!({"TableName": table_arn(), "Key": {"UserId": {"S": "u"}, "Title": {"S": "t"}}}),
+    );
+    assert_eq!(r[0].resource, table_arn());
+    assert_eq!(r[0].resource_policy, Some((table_arn(), policy())));
+    // By name, the caller's own account: no such table, no policy, no leading keys.
+    let r = requests(
+        &db,
+        &other,
+        Operation::GetItem,
+        json!({"TableName": "Games", "Key": {"UserId": {"S": "u"}, "Title": {"S": "t"}}}),
+    );
+    assert_eq!(
+        r[0].resource,
+        format!("arn:aws:dynamodb:us-east-1:{OTHER}:table/Games")
+    );
+    assert_eq!(r[0].resource_policy, None);
+    assert_eq!(key(&r[0], "dynamodb:LeadingKeys"), None);
+}
+
+#[tokio::test]
+async fn index_queries_authorize_the_index_with_its_partition_key() {
+    let db = db().await;
+    let r = requests(
+        &db,
+        &ctx(OWNER, PrincipalKind::Root),
+        Operation::Query,
+        json!({"TableName": "Games", "IndexName": "ByTitle", "KeyConditionExpression": "Title = :t",
+               "ExpressionAttributeValues": {":t": {"S": "Meteor"}}}),
+    );
+    assert_eq!(r[0].resource, format!("{}/index/ByTitle", table_arn()));
+    assert_eq!(r[0].resource_policy, Some((table_arn(), policy())));
+    assert_eq!(
+        key(&r[0], "dynamodb:LeadingKeys"),
+        Some(&KeyValue::Multi(vec!["Meteor".into()]))
+    );
+    assert_eq!(
+        key(&r[0], "dynamodb:Select"),
+        Some(&KeyValue::Single("ALL_PROJECTED_ATTRIBUTES".into()))
+    );
+}
+
+#[tokio::test]
+async fn transaction_members_are_authorized_as_their_own_actions() {
+    let db = db().await;
+    let k = json!({"UserId": {"S": "u"}, "Title": {"S": "t"}});
+    let r = requests(
+        &db,
+        &ctx(OWNER, PrincipalKind::Root),
+        Operation::TransactWriteItems,
+        json!({"TransactItems": [
+            {"ConditionCheck": {"TableName": "Games", "Key": k, "ConditionExpression": "attribute_exists(UserId)"}},
+            {"Put": {"TableName": "Games", "Item": k}},
+            {"Delete": {"TableName": "Games", "Key": k}},
+            {"Update": {"TableName": "Games", "Key": k, "UpdateExpression": "SET Wins = :w",
+                        "ExpressionAttributeValues": {":w": {"N": "1"}}}}]}),
+    );
+    let actions: Vec<&str> = r.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "dynamodb:ConditionCheckItem",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:UpdateItem"
+        ]
+    );
+    for m in &r {
+        assert_eq!(
+            key(m, "dynamodb:EnclosingOperation"),
+            Some(&KeyValue::Single("TransactWriteItems".into()))
+        );
+    }
+    let r = requests(
+        &db,
+        &ctx(OWNER, PrincipalKind::Root),
+        Operation::TransactGetItems,
+        json!({"TransactItems": [{"Get": {"TableName": "Games", "Key": k}}]}),
+    );
+    assert_eq!(r[0].action, "dynamodb:GetItem");
+}
+
+#[tokio::test]
+async fn batches_are_authorized_per_table_as_the_batch_action() {
+    let db = db().await;
+    let r = requests(
+        &db,
+        &ctx(OWNER, PrincipalKind::Root),
+        Operation::BatchWriteItem,
+        json!({"RequestItems": {
+            "Games": [{"PutRequest": {"Item": {"UserId": {"S": "a"}, "Title": {"S": "t"}}}}],
+            "Other": [{"DeleteRequest": {"Key": {"pk": {"S": "x"}}}}]}}),
+    );
+    let got: Vec<(&str, &str)> = r
+        .iter()
+        .map(|r| (r.action.as_str(), r.resource.as_str()))
+        .collect();
+    let other = format!("arn:aws:dynamodb:us-east-1:{OWNER}:table/Other");
+    assert_eq!(
+        got,
+        [
+            ("dynamodb:BatchWriteItem", table_arn().as_str()),
+            ("dynamodb:BatchWriteItem", other.as_str())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn create_table_with_a_policy_also_needs_put_resource_policy() {
+    let db = db().await;
+    let r = requests(
+        &db,
+        &ctx(OWNER, PrincipalKind::User),
+        Operation::CreateTable,
+        json!({"TableName": "New", "ResourcePolicy": policy()}),
+    );
+    let actions: Vec<&str> = r.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["dynamodb:CreateTable", "dynamodb:PutResourcePolicy"]
+    );
+}
+
+#[tokio::test]
+async fn the_owners_root_deletes_a_policy_regardless_of_it() {
+    let db = db().await;
+    let body = json!({"ResourceArn": table_arn()});
+    let r = requests(
+        &db,
+        &ctx(OWNER, PrincipalKind::Root),
+        Operation::DeleteResourcePolicy,
+        body.clone(),
+    );
+    assert_eq!(r[0].resource_policy, None);
+    let r = requests(
+        &db,
+        &ctx(OWNER, PrincipalKind::User),
+        Operation::DeleteResourcePolicy,
+        body,
+    );
+    assert_eq!(r[0].resource_policy, Some((table_arn(), policy())));
+}
