@@ -14,7 +14,9 @@
 # Results: one JSON report per run, the servers' logs, machine.txt and summary.md in $OUT.
 # Knobs (environment): OUT, DURATION (10s), WARMUP (2s), CONNS (16), KEYSPACE (10000),
 # SCALES ("10000 100000 1000000"), ITEM_SIZE (256), SERVERS ("ceiling rampart dynalite moto"),
-# PORT_BASE (18000), SKIP_BUILD (1 to use the binaries already built).
+# PORT_BASE (18000), SKIP_BUILD (1 to use the binaries already built), NICE (e.g. -10: run the
+# servers and the load generator at that priority, to keep a shared machine's other work from
+# preempting them; negative values need root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -40,6 +42,8 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 bench=$root/target/release/rampart-bench
 rampart=$root/target/release/rampart
+prio=()
+[ -n "${NICE:-}" ] && prio=(nice -n "$NICE")
 
 # --- 2. peers ------------------------------------------------------------------------------
 needs() { case " $SERVERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -66,7 +70,7 @@ fi
   echo "rustc: $(rustc --version 2>/dev/null || echo '?')"
   echo "node: $(node --version 2>/dev/null || echo '?')  python: $(python3 --version 2>&1)"
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "settings: duration=$DURATION warmup=$WARMUP connections=$CONNS keyspace=$KEYSPACE item_size=$ITEM_SIZE"
+  echo "settings: duration=$DURATION warmup=$WARMUP connections=$CONNS keyspace=$KEYSPACE item_size=$ITEM_SIZE nice=${NICE:-0}"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 
@@ -100,7 +104,7 @@ start() {
   shift 3
   local extra=()
   [ "$any" = 1 ] && extra=(--any-status)
-  "$bench" startup --health "$health" "${extra[@]}" --log "$OUT/$name.log" -- "$@" \
+  "${prio[@]}" "$bench" startup --health "$health" "${extra[@]}" --log "$OUT/$name.log" -- "$@" \
     > "$OUT/$name-start.json"
   pid=$(json_field "$OUT/$name-start.json" pid)
   pids+=("$pid")
@@ -111,7 +115,7 @@ run_bench() {
   local endpoint=$1 workload=$2 out=$3
   shift 3
   log "$(basename "$out" .json)"
-  "$bench" run --endpoint "$endpoint" --table bench --workload "$workload" --connections "$CONNS" \
+  "${prio[@]}" "$bench" run --endpoint "$endpoint" --table bench --workload "$workload" --connections "$CONNS" \
     --keyspace "$KEYSPACE" --item-size "$ITEM_SIZE" --warmup "$WARMUP" --json --quiet "$@" > "$out"
 }
 
@@ -145,6 +149,8 @@ for server in $SERVERS; do
   run_bench "$endpoint" put-item "$OUT/$server-put-item.json" --duration "$DURATION" --watch-pid "$pid"
   run_bench "$endpoint" query "$OUT/$server-query.json" --duration "$DURATION" --watch-pid "$pid"
   run_bench "$endpoint" ycsb-a "$OUT/$server-ycsb-a.json" --duration "$DURATION" --watch-pid "$pid"
+  # Durable writes scale with concurrency (group commit): PutItem again with 4× the connections.
+  CONNS=$((CONNS * 4)) run_bench "$endpoint" put-item "$OUT/$server-put-item-wide.json" --duration "$DURATION" --watch-pid "$pid"
   for w in get-item put-item; do
     half=$(python3 -c 'import sys; print(max(1.0, float(sys.argv[1]) / 2))' "$(peak "$OUT/$server-$w.json")")
     run_bench "$endpoint" "$w" "$OUT/$server-$w-half.json" --rate "$half" --duration "$DURATION" --watch-pid "$pid"
@@ -170,10 +176,10 @@ if needs rampart; then
   start rampart-scale "$endpoint/health" 0 "${serve[@]}"
   for n in $SCALES; do
     log "scaling: $n items"
-    "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
+    "${prio[@]}" "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
       --connections "$CONNS" --prepare-only --json --quiet > "$OUT/scale-$n-prepare.json"
     for w in get-item put-item ycsb-a; do
-      "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
+      "${prio[@]}" "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
         --workload "$w" --connections "$CONNS" --warmup "$WARMUP" --duration "$DURATION" \
         --watch-pid "$pid" --json --quiet > "$OUT/scale-$n-$w.json"
     done

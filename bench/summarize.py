@@ -63,6 +63,21 @@ def main(d: Path) -> None:
                 f"{'' if cpu is None else f'{cpu:.0f}'} |")
         out.append("")
 
+    wide = [(s, load(d, f"{s}-put-item-wide")) for s in present]
+    wide = [(s, r) for s, r in wide if r]
+    if wide:
+        out.append(f"### PutItem with {wide[0][1]['connections']} connections\n")
+        out.append("| server | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU µs/req |")
+        out.append("|---|---:|---:|---:|---:|---|---:|")
+        for s, r in wide:
+            cpu = (r.get("server") or {}).get("cpu_seconds")
+            n = r["ok"] + sum(r["errors"].values())
+            cpu = "" if cpu is None or not n else f"{1e6 * cpu / n:.0f}"
+            out.append(f"| {s} | {r['throughput_rps']:.0f} | {ms(r['latency_us']['p50'])} | "
+                       f"{ms(r['latency_us']['p99'])} | {ms(r['latency_us']['p999'])} | "
+                       f"{errors(r)} | {cpu} |")
+        out.append("")
+
     out.append("### Latency at half of peak (open loop, from intended start)\n")
     out.append("| server | operation | rate req/s | achieved req/s | p50 ms | p99 ms | p99.9 ms | unsent |")
     out.append("|---|---|---:|---:|---:|---:|---:|---:|")
