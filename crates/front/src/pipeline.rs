@@ -253,7 +253,7 @@ impl App {
                 request_id = %ctx.request_id,
                 action = input.action,
                 resource = input.resource,
-                explanation = %decision.explanation,
+                decided_by = decision.decided_by,
                 "allowed"
             );
             return Ok(());

@@ -36,6 +36,9 @@ pub struct AuthzInput<'a> {
     pub resource_policy: Option<(&'a str, &'a str, PolicyKind)>,
     /// Request-specific condition keys (`dynamodb:LeadingKeys`, `sts:ExternalId`, …).
     pub keys: Vec<(String, ContextValue)>,
+    /// Fill `matched` and `explanation` even for an allow (the simulator and
+    /// the CLI want them; the request path only for denials, to stay fast).
+    pub explain: bool,
 }
 
 impl<'a> AuthzInput<'a> {
@@ -46,6 +49,7 @@ impl<'a> AuthzInput<'a> {
             resource,
             resource_policy: None,
             keys: Vec::new(),
+            explain: false,
         }
     }
 }
@@ -73,7 +77,7 @@ pub struct AuthzDecision {
     /// Allow or which deny.
     pub outcome: Outcome,
     /// The layer (or "root user") that decided.
-    pub decided_by: String,
+    pub decided_by: &'static str,
     /// Every statement that applied.
     pub matched: Vec<Matched>,
     /// AWS's AccessDenied message for a denial.
@@ -90,8 +94,10 @@ impl AuthzDecision {
     }
 }
 
-/// Compiles (or fetches from the memo) a policy document of a kind.
-pub type Compile<'c> = dyn Fn(&str, PolicyKind) -> Option<Arc<Policy>> + 'c;
+/// Compiles (or fetches from a memo) a policy document of a kind. The flag
+/// says whether the document lives in the `IamState` given to [`decide`]
+/// (so its address identifies it while that state is alive).
+pub type Compile<'c> = dyn Fn(&str, PolicyKind, bool) -> Option<Arc<Policy>> + 'c;
 
 /// The account field of an ARN (`arn:aws:service:region:ACCOUNT:…`), if any.
 fn arn_account(arn: &str) -> Option<&str> {
@@ -201,20 +207,25 @@ pub fn decide(
 
     // The policies of each layer, compiled.
     let failed: std::cell::RefCell<Vec<String>> = std::cell::RefCell::new(Vec::new());
-    let load = |id: String, doc: &str, kind: PolicyKind| -> Option<(String, Arc<Policy>)> {
-        match compile(doc, kind) {
-            Some(p) => Some((id, p)),
-            None => {
-                failed.borrow_mut().push(id);
-                None
+    let load_with =
+        |id: String, doc: &str, kind: PolicyKind, stable: bool| -> Option<(String, Arc<Policy>)> {
+            match compile(doc, kind, stable) {
+                Some(p) => Some((id, p)),
+                None => {
+                    failed.borrow_mut().push(id);
+                    None
+                }
             }
-        }
-    };
-    let managed = |arn: &str| -> Option<String> {
+        };
+    // Documents of the IAM state (identity policies, boundaries) and the rest
+    // (session policies, SCPs, the resource's policy).
+    let load = |id: String, doc: &str, kind: PolicyKind| load_with(id, doc, kind, true);
+    let load_other = |id: String, doc: &str, kind: PolicyKind| load_with(id, doc, kind, false);
+    let managed = |arn: &str| -> Option<&str> {
         iam.policies
             .get(arn)
-            .and_then(|p| p.default_document().map(str::to_owned))
-            .or_else(|| aws_managed_document(arn).map(str::to_owned))
+            .and_then(|p| p.default_document())
+            .or_else(|| aws_managed_document(arn))
     };
     let mut identity: Vec<(String, Arc<Policy>)> = Vec::new();
     let mut boundary: Option<(String, Arc<Policy>)> = None;
@@ -224,7 +235,7 @@ pub fn decide(
         }
         for arn in &u.attached {
             if let Some(doc) = managed(arn) {
-                identity.extend(load(arn.clone(), &doc, PolicyKind::Identity));
+                identity.extend(load(arn.clone(), doc, PolicyKind::Identity));
             }
         }
         for g in &u.groups {
@@ -238,14 +249,14 @@ pub fn decide(
                 }
                 for arn in &group.attached {
                     if let Some(doc) = managed(arn) {
-                        identity.extend(load(arn.clone(), &doc, PolicyKind::Identity));
+                        identity.extend(load(arn.clone(), doc, PolicyKind::Identity));
                     }
                 }
             }
         }
         if let Some(b) = &u.boundary {
             match managed(b) {
-                Some(doc) => boundary = load(b.clone(), &doc, PolicyKind::PermissionsBoundary),
+                Some(doc) => boundary = load(b.clone(), doc, PolicyKind::PermissionsBoundary),
                 None => failed.borrow_mut().push(b.clone()),
             }
         }
@@ -256,12 +267,12 @@ pub fn decide(
         }
         for arn in &r.attached {
             if let Some(doc) = managed(arn) {
-                identity.extend(load(arn.clone(), &doc, PolicyKind::Identity));
+                identity.extend(load(arn.clone(), doc, PolicyKind::Identity));
             }
         }
         if let Some(b) = &r.boundary {
             match managed(b) {
-                Some(doc) => boundary = load(b.clone(), &doc, PolicyKind::PermissionsBoundary),
+                Some(doc) => boundary = load(b.clone(), doc, PolicyKind::PermissionsBoundary),
                 None => failed.borrow_mut().push(b.clone()),
             }
         }
@@ -269,11 +280,17 @@ pub fn decide(
     let mut session_policies: Vec<(String, Arc<Policy>)> = Vec::new();
     if let Some(s) = session {
         if let Some(doc) = &s.policy {
-            session_policies.extend(load("session policy".into(), doc, PolicyKind::Session));
+            session_policies.extend(load_other(
+                "session policy".into(),
+                doc,
+                PolicyKind::Session,
+            ));
         }
         for arn in &s.policy_arns {
             match managed(arn) {
-                Some(doc) => session_policies.extend(load(arn.clone(), &doc, PolicyKind::Session)),
+                Some(doc) => {
+                    session_policies.extend(load_other(arn.clone(), doc, PolicyKind::Session))
+                }
                 None => failed.borrow_mut().push(arn.clone()),
             }
         }
@@ -284,14 +301,14 @@ pub fn decide(
             scp_levels.push(
                 level
                     .iter()
-                    .filter_map(|(id, doc)| load(id.clone(), doc, PolicyKind::ServiceControl))
+                    .filter_map(|(id, doc)| load_other(id.clone(), doc, PolicyKind::ServiceControl))
                     .collect(),
             );
         }
     }
     let resource_policy = input
         .resource_policy
-        .and_then(|(id, doc, kind)| load(id.to_owned(), doc, kind));
+        .and_then(|(id, doc, kind)| load_other(id.to_owned(), doc, kind));
 
     let request = Request {
         principal: principal.clone(),
@@ -303,7 +320,7 @@ pub fn decide(
     if !failed.is_empty() {
         return AuthzDecision {
             outcome: Outcome::ImplicitDeny,
-            decided_by: "policy that does not compile".into(),
+            decided_by: "policy that does not compile",
             matched: Vec::new(),
             message: Some(format!(
                 "User: {} is not authorized to perform: {} on resource: {} because a policy that applies could not be evaluated",
@@ -341,28 +358,39 @@ pub fn decide(
         endpoint: None,
     };
     let decision = policy::evaluate(&request, &layers);
+    // Explanations cost an allocation per matched statement: build them for
+    // denials (logged) and when asked (simulator, CLI), not for every allow.
+    let detail = input.explain || !decision.is_allowed();
     AuthzDecision {
         outcome: decision.outcome,
         decided_by: match decision.decided_by {
-            policy::DecidedBy::Policy(t) => t.name().to_owned(),
-            policy::DecidedBy::RootUser => "root user".to_owned(),
+            policy::DecidedBy::Policy(t) => t.name(),
+            policy::DecidedBy::RootUser => "root user",
         },
-        matched: decision
-            .matched
-            .iter()
-            .map(|m| Matched {
-                policy: m.policy.to_owned(),
-                layer: m.layer.name(),
-                sid: m.sid.map(str::to_owned),
-                index: m.index,
-                effect: match m.effect {
-                    policy::Effect::Allow => "Allow",
-                    policy::Effect::Deny => "Deny",
-                },
-            })
-            .collect(),
+        matched: if detail {
+            decision
+                .matched
+                .iter()
+                .map(|m| Matched {
+                    policy: m.policy.to_owned(),
+                    layer: m.layer.name(),
+                    sid: m.sid.map(str::to_owned),
+                    index: m.index,
+                    effect: match m.effect {
+                        policy::Effect::Allow => "Allow",
+                        policy::Effect::Deny => "Deny",
+                    },
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         message: decision.access_denied_message(&principal.arn, input.action, input.resource),
-        explanation: explain(&decision),
+        explanation: if detail {
+            explain(&decision)
+        } else {
+            String::new()
+        },
     }
 }
 
@@ -408,8 +436,13 @@ pub struct Authorizer {
     store: Arc<IamStore>,
     /// The organization (SCPs).
     orgs: Arc<OrgStore>,
-    /// (kind, document) → compiled policy; cleared when it grows past a bound.
-    cache: Mutex<HashMap<(u8, String), Arc<Policy>>>,
+    /// Per kind, document → compiled policy; cleared when it grows past a bound.
+    cache: Mutex<[HashMap<String, Arc<Policy>>; 7]>,
+    /// Compiled policies of the current IAM snapshot, keyed by the address
+    /// and length of their document inside that snapshot (no hashing of
+    /// documents on the hot path). The snapshot is pinned here so that no
+    /// other string can take those addresses; a new snapshot clears the memo.
+    pinned: Mutex<PinnedMemo>,
     /// Accounts in soft mode: denials are logged, not enforced.
     soft: std::collections::HashSet<String>,
 }
@@ -419,6 +452,12 @@ impl std::fmt::Debug for Authorizer {
         f.write_str("Authorizer")
     }
 }
+
+/// The pinned IAM snapshot and its compiled policies by (address, length, kind).
+type PinnedMemo = (
+    Option<Arc<IamState>>,
+    HashMap<(usize, usize, u8), Arc<Policy>>,
+);
 
 /// Compiled policies kept before the memo is cleared.
 const CACHE_LIMIT: usize = 10_000;
@@ -441,7 +480,8 @@ impl Authorizer {
         Self {
             store,
             orgs,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(Default::default()),
+            pinned: Mutex::new((None, HashMap::new())),
             soft: std::collections::HashSet::new(),
         }
     }
@@ -481,21 +521,56 @@ impl Authorizer {
             state,
             scps.as_ref(),
             org.as_deref(),
-            &|doc, kind| self.compile(doc, kind),
+            &|doc, kind, _| self.compile(doc, kind),
         )
     }
 
+    /// Content-keyed memo (documents outside the pinned snapshot).
     fn compile(&self, doc: &str, kind: PolicyKind) -> Option<Arc<Policy>> {
-        let key = (kind_tag(kind), doc.to_owned());
-        if let Some(p) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        let tag = usize::from(kind_tag(kind));
+        if let Some(p) = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(tag).and_then(|m| m.get(doc)).cloned())
+        {
             return Some(p);
         }
         let p = Arc::new(Policy::parse(doc, kind).ok()?);
-        if let Ok(mut c) = self.cache.lock() {
-            if c.len() >= CACHE_LIMIT {
-                c.clear();
+        if let Ok(mut c) = self.cache.lock()
+            && let Some(m) = c.get_mut(tag)
+        {
+            if m.len() >= CACHE_LIMIT {
+                m.clear();
             }
-            c.insert(key, p.clone());
+            m.insert(doc.to_owned(), p.clone());
+        }
+        Some(p)
+    }
+
+    /// Address-keyed memo for documents of the pinned snapshot `state`.
+    fn compile_pinned(
+        &self,
+        state: &Arc<IamState>,
+        doc: &str,
+        kind: PolicyKind,
+    ) -> Option<Arc<Policy>> {
+        let key = (doc.as_ptr() as usize, doc.len(), kind_tag(kind));
+        if let Ok(mut guard) = self.pinned.lock() {
+            let same = guard.0.as_ref().is_some_and(|p| Arc::ptr_eq(p, state));
+            if !same {
+                guard.0 = Some(state.clone());
+                guard.1.clear();
+            }
+            if let Some(p) = guard.1.get(&key) {
+                return Some(p.clone());
+            }
+        }
+        let p = self.compile(doc, kind)?;
+        if let Ok(mut guard) = self.pinned.lock()
+            && guard.0.as_ref().is_some_and(|p| Arc::ptr_eq(p, state))
+        {
+            guard.1.insert(key, p.clone());
         }
         Some(p)
     }
@@ -512,7 +587,13 @@ impl Authorizer {
             &state,
             scps.as_ref(),
             org.as_deref(),
-            &|doc, kind| self.compile(doc, kind),
+            &|doc, kind, stable| {
+                if stable {
+                    self.compile_pinned(&state, doc, kind)
+                } else {
+                    self.compile(doc, kind)
+                }
+            },
         )
     }
 }

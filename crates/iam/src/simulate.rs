@@ -274,6 +274,7 @@ pub fn simulate(
                 resource_policy: resource_policy
                     .map(|d| ("ResourcePolicy", d, PolicyKind::Resource)),
                 keys: keys.clone(),
+                explain: true,
             };
             let d = authorizer.authorize_with(&ctx, &input, &state);
             results.push(branch("member", result_nodes(a, r, &d)));

@@ -225,6 +225,7 @@ impl Iam {
                         crate::policy::PolicyKind::Trust,
                     )),
                     keys,
+                    explain: false,
                 };
                 authorize(&input).map_err(|e| match e {
                     IamError::AccessDenied(_) => denied(),

@@ -92,6 +92,7 @@ pub async fn run(args: ExplainArgs) -> Result<u8, String> {
         resource: &args.resource,
         resource_policy: None,
         keys,
+        explain: true,
     };
     let d = authorizer.authorize(&ctx, &input);
     let _ = engine.close().await;
