@@ -199,3 +199,27 @@ def test_transitive_session_tags_follow_role_chaining(authz_server):
     with pytest.raises(ClientError) as e:
         client_for(authz_server, s3).list_tables()
     assert err(e)[0] == "AccessDeniedException"
+
+
+def test_table_tags_drive_attribute_based_access(authz_server):
+    root = authz_server.client()
+    create_table(root, "prod-orders", Tags=[{"Key": "env", "Value": "prod"}])
+    create_table(root, "dev-orders", Tags=[{"Key": "env", "Value": "dev"}])
+    iam = authz_server.client("iam")
+    key = make_user(iam, "abac", doc(
+        {"Effect": "Allow", "Action": ["dynamodb:Scan", "dynamodb:TagResource"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/env": "dev"}}},
+        {"Effect": "Deny", "Action": "dynamodb:TagResource", "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["env"]}}}))
+    ddb = client_for(authz_server, key)
+    assert ddb.scan(TableName="dev-orders")["Count"] == 0
+    with pytest.raises(ClientError) as e:
+        ddb.scan(TableName="prod-orders")
+    assert err(e)[1].endswith("because no identity-based policy allows the dynamodb:Scan action")
+    dev_arn = root.describe_table(TableName="dev-orders")["Table"]["TableArn"]
+    ddb.tag_resource(ResourceArn=dev_arn, Tags=[{"Key": "owner", "Value": "me"}])
+    with pytest.raises(ClientError) as e:
+        ddb.tag_resource(ResourceArn=dev_arn, Tags=[{"Key": "env", "Value": "prod"}])
+    assert err(e)[1].endswith("with an explicit deny in an identity-based policy")
+    tags = {t["Key"]: t["Value"] for t in root.list_tags_of_resource(ResourceArn=dev_arn)["Tags"]}
+    assert tags == {"env": "dev", "owner": "me"}

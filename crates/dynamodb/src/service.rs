@@ -11,7 +11,7 @@ use rampart_storage::{Batch, Direction, Engine, KeyRange, Op};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::authz_keys::{self, Keys};
+use crate::authz_keys::{self, KeyValue, Keys};
 use crate::catalog::{TableMeta, TableStats, table_arn};
 use crate::error::{DynamoError, Result};
 use crate::layout::{self, CATALOG_TREE};
@@ -111,10 +111,40 @@ impl Target {
         AuthzRequest {
             action: action.to_owned(),
             resource: self.arn.clone(),
-            keys,
+            keys: self.with_resource_tags(keys),
             resource_policy: self.policy(),
         }
     }
+
+    /// Adds `aws:ResourceTag/<key>` for each of the table's tags (attribute-
+    /// based access control on tables).
+    fn with_resource_tags(&self, mut keys: Keys) -> Keys {
+        if let Some(t) = &self.table {
+            for (k, v) in &t.meta.tags {
+                keys.push((format!("aws:ResourceTag/{k}"), KeyValue::Single(v.clone())));
+            }
+        }
+        keys
+    }
+}
+
+/// `aws:RequestTag/<key>` for each tag a request sets, and `aws:TagKeys`.
+fn request_tag_keys(tags: &[crate::model::Tag]) -> Keys {
+    let mut keys = Keys::new();
+    let mut names = Vec::new();
+    for t in tags {
+        if let Some(k) = &t.key {
+            keys.push((
+                format!("aws:RequestTag/{k}"),
+                KeyValue::Single(t.value.clone().unwrap_or_default()),
+            ));
+            names.push(k.clone());
+        }
+    }
+    if !names.is_empty() {
+        keys.push(("aws:TagKeys".into(), KeyValue::Multi(names)));
+    }
+    keys
 }
 
 /// The DynamoDB service.
@@ -328,7 +358,7 @@ impl DynamoDb {
             Some(i) => AuthzRequest {
                 action: action.to_owned(),
                 resource: format!("{}/index/{i}", t.arn),
-                keys,
+                keys: t.with_resource_tags(keys),
                 resource_policy: t.policy(),
             },
             None => t.request(action, keys),
@@ -336,7 +366,8 @@ impl DynamoDb {
         match call {
             Call::CreateTable(i) => {
                 let t = target(&i.table_name);
-                let mut out = vec![t.request("dynamodb:CreateTable", Keys::new())];
+                let tags = request_tag_keys(i.tags.as_deref().unwrap_or_default());
+                let mut out = vec![t.request("dynamodb:CreateTable", tags)];
                 // "You need to specify the CreateTable and PutResourcePolicy
                 // IAM actions for authorizing a user to create a table with a
                 // resource-based policy." (API Reference, CreateTable.)
@@ -482,8 +513,22 @@ impl DynamoDb {
             Call::DescribeTimeToLive(i) => {
                 vec![plain("dynamodb:DescribeTimeToLive", &i.table_name)]
             }
-            Call::TagResource(i) => vec![on_arn("dynamodb:TagResource", &i.resource_arn)],
-            Call::UntagResource(i) => vec![on_arn("dynamodb:UntagResource", &i.resource_arn)],
+            Call::TagResource(i) => vec![self.arn_target(&i.resource_arn).request(
+                "dynamodb:TagResource",
+                request_tag_keys(i.tags.as_deref().unwrap_or_default()),
+            )],
+            Call::UntagResource(i) => {
+                let names: Vec<String> = i.tag_keys.clone().unwrap_or_default();
+                let keys = if names.is_empty() {
+                    Keys::new()
+                } else {
+                    vec![("aws:TagKeys".into(), KeyValue::Multi(names))]
+                };
+                vec![
+                    self.arn_target(&i.resource_arn)
+                        .request("dynamodb:UntagResource", keys),
+                ]
+            }
             Call::ListTagsOfResource(i) => {
                 vec![on_arn("dynamodb:ListTagsOfResource", &i.resource_arn)]
             }
