@@ -17,7 +17,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use indicatif::{ProgressBar, ProgressStyle};
-use tokio::sync::{Mutex, mpsc};
 
 use crate::client::{Client, ClientError, Connection, Endpoint};
 use crate::keys::{Distribution, KeyChooser, Rng};
@@ -112,7 +111,9 @@ struct Clock {
     end: Option<Instant>,
 }
 
-type Tickets = Arc<Mutex<mpsc::UnboundedReceiver<Instant>>>;
+/// The open loop's queue of intended start times: any free worker takes the next one (one
+/// wake-up per ticket, no lock).
+type Tickets = async_channel::Receiver<Instant>;
 
 /// Runs the plan and reports.
 pub async fn run(plan: &Plan) -> Result<Report, RunError> {
@@ -145,14 +146,14 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
 
     let (tickets, pacer) = match plan.rate {
         Some(rate) => {
-            let (tx, rx) = mpsc::unbounded_channel();
+            let (tx, rx) = async_channel::unbounded();
             let pacer_live = live.clone();
             let stop = plan.stop;
             let pacer = std::thread::Builder::new()
                 .name("rampart-bench-pacer".into())
                 .spawn(move || pace(rate, start, clock, stop, &tx, &pacer_live))
                 .map_err(|e| RunError::Invalid(format!("cannot start the pacer thread: {e}")))?;
-            (Some(Arc::new(Mutex::new(rx))), Some(pacer))
+            (Some(rx), Some(pacer))
         }
         None => (None, None),
     };
@@ -194,8 +195,7 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     live.stop.store(true, Ordering::Release);
     let _ = monitor.await;
     let unsent = match tickets {
-        Some(t) => {
-            let mut rx = t.lock().await;
+        Some(rx) => {
             rx.close();
             let mut n = 0;
             while let Ok(at) = rx.try_recv() {
@@ -242,7 +242,7 @@ fn pace(
     start: Instant,
     clock: Clock,
     stop: Stop,
-    tx: &mpsc::UnboundedSender<Instant>,
+    tx: &async_channel::Sender<Instant>,
     live: &Live,
 ) {
     let interval = Duration::from_secs_f64(1.0 / rate);
@@ -267,7 +267,7 @@ fn pace(
         if next > now {
             std::thread::sleep(next - now);
         }
-        if tx.send(next).is_err() {
+        if tx.try_send(next).is_err() {
             return;
         }
         if next >= clock.measure_from {
@@ -411,13 +411,10 @@ async fn worker(
             break;
         }
         let intended = match &tickets {
-            Some(t) => {
-                let next = t.lock().await.recv().await;
-                match next {
-                    Some(at) => at,
-                    None => break,
-                }
-            }
+            Some(rx) => match rx.recv().await {
+                Ok(at) => at,
+                Err(_) => break,
+            },
             None => Instant::now(),
         };
         if let Some(end) = clock.end {
