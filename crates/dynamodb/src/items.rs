@@ -34,6 +34,9 @@ pub fn decode_item(bytes: &[u8]) -> Result<Item> {
 }
 
 /// Encodes an item for storage.
+///
+/// INVARIANT: the stored form is the item's DynamoDB JSON, byte for byte what
+/// a response carries: GetItem serves it without decoding.
 pub fn encode_item(item: &Item) -> Result<Vec<u8>> {
     serde_json::to_vec(item)
         .map_err(|e| DynamoError::Internal(format!("item does not encode: {e}")))
@@ -667,18 +670,33 @@ impl DynamoDb {
             .engine
             .get(&layout::item_tree(&table.meta), &key)
             .await?;
+        let rcc = input.return_consumed_capacity.as_deref().unwrap_or("NONE");
+        // Items are stored in DynamoDB's own JSON, so without a projection or
+        // a capacity report the stored bytes are the response's Item as is:
+        // no decode, no re-encode. (Expired items stay readable until the
+        // sweeper deletes them, as on AWS.)
+        if projection.is_none() && rcc == "NONE" {
+            return Ok(match found {
+                Some(v) => {
+                    let mut out = Vec::with_capacity(v.value.len() + 10);
+                    out.extend_from_slice(b"{\"Item\":");
+                    out.extend_from_slice(&v.value);
+                    out.push(b'}');
+                    out
+                }
+                None => b"{}".to_vec(),
+            });
+        }
         let mut out = Map::new();
         let mut size = 0;
         if let Some(v) = found {
             let item = decode_item(&v.value)?;
-            if !self.is_expired_for_read(&table.meta, &item) {
-                size = item_size(&item);
-                let shown = match &projection {
-                    Some(p) => p.apply(&item),
-                    None => item,
-                };
-                out.insert("Item".into(), item_json(&shown));
-            }
+            size = item_size(&item);
+            let shown = match &projection {
+                Some(p) => p.apply(&item),
+                None => item,
+            };
+            out.insert("Item".into(), item_json(&shown));
         }
         let consistent = input.consistent_read.unwrap_or(false);
         let cap = Capacity {
@@ -686,18 +704,10 @@ impl DynamoDb {
             read: true,
             ..Capacity::default()
         };
-        if let Some(c) = cap.render(
-            &table.meta.name,
-            input.return_consumed_capacity.as_deref().unwrap_or("NONE"),
-        ) {
+        if let Some(c) = cap.render(&table.meta.name, rcc) {
             out.insert("ConsumedCapacity".into(), c);
         }
         to_json(&Value::Object(out))
-    }
-
-    /// Expired items stay readable until the sweeper deletes them, as on AWS.
-    fn is_expired_for_read(&self, _meta: &TableMeta, _item: &Item) -> bool {
-        false
     }
 
     pub(crate) async fn update_item(
