@@ -35,8 +35,9 @@ use std::str::FromStr;
 use base64::Engine as _;
 use ipnet::IpNet;
 
-use super::context::{Context, ContextValue, Key};
-use super::pattern::{ArnPat, LikePat, SplitArn, Template, TextPat};
+use super::context::Key;
+use super::pattern::{ArnPat, LikePat, SplitArn, Template, TextPat, Vars};
+use super::slot::Slot;
 use super::time::{self, Instant};
 
 /// The base operators (without qualifier or `IfExists`).
@@ -316,14 +317,28 @@ impl Condition {
         }
     }
 
-    /// Evaluates the condition; `value` is the key's value in the request (looked up once per
-    /// policy), `ctx` serves policy variables.
+    /// The templates of the policy values (to number their variables).
+    pub(crate) fn templates_mut(&mut self) -> impl Iterator<Item = &mut Template> {
+        self.values.iter_mut().filter_map(|v| match v {
+            CondValue::Text(t) => t.template_mut(),
+            CondValue::Like(t) => t.template_mut(),
+            CondValue::Arn(t) => t.template_mut(),
+            CondValue::Number(_)
+            | CondValue::Date(_)
+            | CondValue::Binary(_)
+            | CondValue::Ip(_)
+            | CondValue::Null(_) => None,
+        })
+    }
+
+    /// Evaluates the condition; `slot` holds the key's value in the request (looked up once
+    /// per policy, parsed once per operator family), `vars` serves policy variables.
     pub(crate) fn eval(
         &self,
-        value: Option<&ContextValue>,
-        ctx: &Context,
+        slot: &Slot<'_>,
+        vars: &(impl Vars + ?Sized),
     ) -> Result<bool, CondError> {
-        let present = value.map(|v| v.values()).filter(|v| !v.is_empty());
+        let present = slot.value().map(|v| v.values()).filter(|v| !v.is_empty());
         let Operator {
             op,
             qualifier,
@@ -353,8 +368,8 @@ impl Condition {
             (Qualifier::ForAllValues, _) | (Qualifier::None, true)
         );
         let mut err = None;
-        for v in request_values {
-            match self.matches_any(v, ctx) {
+        for (i, v) in request_values.iter().enumerate() {
+            match self.matches_any(i, v, slot, vars) {
                 Ok(m) if (m != negated) != every => return Ok(!every),
                 Ok(_) => {}
                 Err(e) => {
@@ -387,9 +402,15 @@ impl Condition {
         CondError::PolicyValue(self.raw_values.get(i).cloned().unwrap_or_default())
     }
 
-    /// Whether the request value `v` matches at least one policy value under the base
-    /// (non-negated) form of the operator.
-    fn matches_any(&self, v: &str, ctx: &Context) -> Result<bool, CondError> {
+    /// Whether the request value `v` (number `nth` of the key's values in `slot`) matches at
+    /// least one policy value under the base (non-negated) form of the operator.
+    fn matches_any(
+        &self,
+        nth: usize,
+        v: &str,
+        slot: &Slot<'_>,
+        vars: &(impl Vars + ?Sized),
+    ) -> Result<bool, CondError> {
         let op = self.operator.op;
         let bad_request = || CondError::ContextValue(v.to_owned());
         let unresolved = |u: super::pattern::Unresolved| CondError::Unresolved(u.0);
@@ -412,22 +433,24 @@ impl Condition {
                     let CondValue::Text(t) = pv else {
                         return Err(self.bad_policy_value(i));
                     };
-                    let p = t.get(ctx).map_err(unresolved)?;
                     Ok(match request_bool {
-                        Some(b) => parse_bool(&p).ok_or_else(|| self.bad_policy_value(i))? == b,
-                        None if fold => eq_ignore_case(&p, v),
-                        None => *p == *v,
+                        Some(b) => {
+                            let p = t.get(vars).map_err(unresolved)?;
+                            parse_bool(&p).ok_or_else(|| self.bad_policy_value(i))? == b
+                        }
+                        None if fold => eq_ignore_case(&t.get(vars).map_err(unresolved)?, v),
+                        None => t.equals(v, vars).map_err(unresolved)?,
                     })
                 })
             }
             Op::StringLike | Op::StringNotLike => self.any_value(|i, pv| match pv {
-                CondValue::Like(g) => g.matches(v, ctx).map_err(unresolved),
+                CondValue::Like(g) => g.matches(v, vars).map_err(unresolved),
                 _ => Err(self.bad_policy_value(i)),
             }),
             Op::ArnEquals | Op::ArnLike | Op::ArnNotEquals | Op::ArnNotLike => {
                 let arn = SplitArn::new(v);
                 self.any_value(|i, pv| match pv {
-                    CondValue::Arn(g) => g.matches(&arn, ctx).map_err(unresolved),
+                    CondValue::Arn(g) => g.matches(&arn, vars).map_err(unresolved),
                     _ => Err(self.bad_policy_value(i)),
                 })
             }
@@ -437,9 +460,9 @@ impl Condition {
             | Op::NumericLessThanEquals
             | Op::NumericGreaterThan
             | Op::NumericGreaterThanEquals => {
-                let r = Decimal::parse(v).ok_or_else(bad_request)?;
+                let r = slot.number(nth, v).ok_or_else(bad_request)?;
                 self.any_value(|i, pv| match pv {
-                    CondValue::Number(Some(p)) => Ok(op.accepts(r.cmp(p))),
+                    CondValue::Number(Some(p)) => Ok(op.accepts((*r).cmp(p))),
                     _ => Err(self.bad_policy_value(i)),
                 })
             }
@@ -449,23 +472,21 @@ impl Condition {
             | Op::DateLessThanEquals
             | Op::DateGreaterThan
             | Op::DateGreaterThanEquals => {
-                let r = time::parse(v).ok_or_else(bad_request)?;
+                let r = slot.date(nth, v).ok_or_else(bad_request)?;
                 self.any_value(|i, pv| match pv {
                     CondValue::Date(Some(p)) => Ok(op.accepts(r.cmp(p))),
                     _ => Err(self.bad_policy_value(i)),
                 })
             }
             Op::BinaryEquals => {
-                let r = decode_base64(v).ok_or_else(bad_request)?;
+                let r = slot.binary(nth, v).ok_or_else(bad_request)?;
                 self.any_value(|i, pv| match pv {
-                    CondValue::Binary(Some(p)) => Ok(*p == r),
+                    CondValue::Binary(Some(p)) => Ok(**p == *r),
                     _ => Err(self.bad_policy_value(i)),
                 })
             }
             Op::IpAddress | Op::NotIpAddress => {
-                let r = IpAddr::from_str(v.trim())
-                    .map_err(|_| bad_request())?
-                    .to_canonical();
+                let r = slot.ip(nth, v).ok_or_else(bad_request)?;
                 self.any_value(|i, pv| match pv {
                     CondValue::Ip(Some(net)) => Ok(net.contains(&r)),
                     _ => Err(self.bad_policy_value(i)),
@@ -532,7 +553,13 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-fn decode_base64(s: &str) -> Option<Vec<u8>> {
+/// A request value as an address, for the `IpAddress` operators (an IPv4-mapped IPv6 address
+/// is the IPv4 address).
+pub(crate) fn parse_request_ip(v: &str) -> Option<IpAddr> {
+    IpAddr::from_str(v.trim()).ok().map(|a| a.to_canonical())
+}
+
+pub(crate) fn decode_base64(s: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD
         .decode(s.trim())
         .ok()
@@ -562,11 +589,12 @@ pub(crate) fn any_of<E>(items: impl Iterator<Item = Result<bool, E>>) -> Result<
 
 #[cfg(test)]
 mod tests {
+    use super::super::context::Context;
     use super::*;
 
     impl Condition {
         fn eval_in(&self, ctx: &Context) -> Result<bool, CondError> {
-            self.eval(ctx.get_key(&self.key), ctx)
+            self.eval(&Slot::new(ctx.get_key(&self.key)), ctx)
         }
     }
 

@@ -43,8 +43,9 @@ use super::ast::{
     ResourcePat, Statement,
 };
 use super::condition::{CondError, Condition};
-use super::context::{Context, ContextValue, Key, PrincipalKind, Request};
+use super::context::{Context, Key, PrincipalKind, Request};
 use super::pattern::SplitArn;
+use super::slot::Slot;
 
 /// A policy with the name it is known by (ARN for managed policies and SCPs, `user/name/policy`
 /// for inline ones, ...): the name goes into explanations.
@@ -630,12 +631,13 @@ fn eval_layer<'a>(
 ) -> Verdict {
     let mut verdict = Verdict::default();
     for p in policies {
-        // Each distinct condition key of the policy, looked up once.
-        let values: Vec<Option<&ContextValue>> = p
+        // Each distinct condition key of the policy, looked up once, its typed forms parsed at
+        // most once.
+        let slots: Vec<Slot<'_>> = p
             .policy
             .keys
             .iter()
-            .map(|k| prep.ctx().get_key(k))
+            .map(|k| Slot::new(prep.ctx().get_key(k)))
             .collect();
         for st in p.policy.statements() {
             let sref = StatementRef {
@@ -645,7 +647,7 @@ fn eval_layer<'a>(
                 index: st.index(),
                 effect: st.effect(),
             };
-            match eval_statement(st, with_principals, prep, &p.policy.keys, &values) {
+            match eval_statement(st, with_principals, prep, &p.policy.keys, &slots) {
                 StatementResult::NotApplicable => {}
                 StatementResult::Applies(strength) => {
                     acc.matched.push(sref);
@@ -693,17 +695,16 @@ fn eval_statement(
     with_principals: bool,
     prep: &Prepared<'_>,
     keys: &[Key],
-    values: &[Option<&ContextValue>],
+    slots: &[Slot<'_>],
 ) -> StatementResult {
     // Action first: the cheapest test, and the one most statements fail.
     let action_hit = st.action.patterns.iter().any(|p| p.matches(&prep.action));
     if action_hit == st.action.negated {
         return StatementResult::NotApplicable;
     }
-    let ctx = prep.ctx();
     // A variable with no value: the statement is invalid for this request.
     for slot in &st.required_vars {
-        if !matches!(values.get(*slot), Some(Some(ContextValue::Single(_)))) {
+        if slots.get(*slot).and_then(Slot::single).is_none() {
             return StatementResult::Invalid(EvalErrorKind::UnresolvedVariable {
                 variable: keys
                     .get(*slot)
@@ -717,7 +718,7 @@ fn eval_statement(
             ResourcePat::Any => true,
             // Variables were checked above, so resolution cannot fail; if it did, the
             // pattern would not match.
-            ResourcePat::Arn(p) => p.matches(&prep.resource, ctx).unwrap_or(false),
+            ResourcePat::Arn(p) => p.matches(&prep.resource, slots).unwrap_or(false),
         })
     };
     let applies_to_resource = match &st.resource {
@@ -747,9 +748,11 @@ fn eval_statement(
     // All conditions must hold. A false condition decides even beside an error, so that the
     // result does not depend on the order of the conditions.
     let mut error: Option<StatementResult> = None;
+    let absent = Slot::default();
     for c in &st.conditions {
-        let value = values.get(c.slot).copied().flatten();
-        match c.eval(value, ctx) {
+        // INVARIANT: the compiler gave every condition its key's slot.
+        let slot = slots.get(c.slot).unwrap_or(&absent);
+        match c.eval(slot, slots) {
             Ok(true) => {}
             Ok(false) => return StatementResult::NotApplicable,
             Err(e) => {

@@ -14,8 +14,9 @@
 //!
 //! What it owns: the grammar and validation of policy documents per [`PolicyKind`]
 //! (`parse.rs`), wildcard and variable matching (`pattern.rs`), the condition operators
-//! (`condition.rs`), ISO 8601 dates (`time.rs`), the request context (`context.rs`) and the
-//! combining rule of AWS's "Policy evaluation logic" (`eval.rs`).
+//! (`condition.rs`), ISO 8601 dates (`time.rs`), the request context (`context.rs`), the
+//! per-evaluation memo of request values (`slot.rs`) and the combining rule of AWS's "Policy
+//! evaluation logic" (`eval.rs`).
 //!
 //! Must not depend on storage, on the front end, on HTTP crates, or on anything async. The
 //! caller fetches the policies and fills the condition keys; the kernel decides.
@@ -52,9 +53,11 @@
 //!   session.
 //!
 //! Cost: policies are compiled once (actions lowercased into literal/prefix/glob matchers,
-//! ARN patterns split into parts, condition values typed, each policy's condition keys
-//! numbered); an evaluation splits the resource ARN once, looks each key up once per policy,
-//! and allocates only its explanation.
+//! ARN patterns split into parts with their literal head joined, condition values typed, each
+//! policy's condition keys and variables numbered); an evaluation splits the resource ARN
+//! once, looks each key up once per policy, parses a request value (IP, date, number, binary)
+//! at most once per policy (`slot.rs`), and resolves variables in place: patterns with
+//! variables are compared piece by piece or globbed from a stack buffer, not built.
 
 mod ast;
 mod condition;
@@ -63,6 +66,7 @@ mod eval;
 mod json;
 mod parse;
 mod pattern;
+mod slot;
 mod time;
 
 pub use ast::{Effect, Policy, PolicyKind, Statement, Version};

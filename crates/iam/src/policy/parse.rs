@@ -656,6 +656,25 @@ fn compile_statement(
     required_vars.sort();
     required_vars.dedup();
     let required_vars = required_vars.iter().map(|k| slot(keys, k)).collect();
+    let mut resource = resource;
+    // Every variable reads its value from its key's slot.
+    let resource_templates = match &mut resource {
+        ResourceClause::Absent => None,
+        ResourceClause::Resource(list) | ResourceClause::NotResource(list) => Some(list),
+    }
+    .into_iter()
+    .flatten()
+    .filter_map(|r| match r {
+        ResourcePat::Any => None,
+        ResourcePat::Arn(p) => p.template_mut(),
+    });
+    let templates =
+        resource_templates.chain(conditions.iter_mut().flat_map(Condition::templates_mut));
+    for t in templates {
+        for (key, var_slot) in t.var_slots_mut() {
+            *var_slot = slot(keys, key);
+        }
+    }
     Ok(Statement {
         index,
         sid: st.sid.map(str::to_owned),

@@ -12,6 +12,7 @@
 use std::borrow::Cow;
 
 use super::context::{Context, Key};
+use super::slot::Slot;
 
 /// One compiled pattern element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,8 +103,8 @@ pub(crate) fn glob(pat: &[Tok], text: &str) -> bool {
     p == pat.len()
 }
 
-/// The reference ARN matcher, one pass over tokens: [`ArnMatcher`] must agree with it.
-#[cfg(test)]
+/// ARN matching in one pass over tokens, without compiling them (patterns resolved per
+/// request); [`ArnMatcher`] must agree with it.
 pub(crate) fn arn_glob(pat: &[Tok], text: &str) -> bool {
     let is_colon = |t: &Tok| *t == Tok::Byte(b':');
     let parts = pat.splitn(6, is_colon).count();
@@ -233,15 +234,32 @@ impl<'a> SplitArn<'a> {
 pub(crate) struct ArnMatcher {
     /// One to six parts; the last takes the rest of the ARN.
     parts: Vec<Matcher>,
+    /// The leading parts that are literal (not the last), joined, each with its colon
+    /// (`arn:aws:dynamodb:us-east-1:111122223333:`): an ARN that starts with this text has
+    /// exactly these parts, since a literal part holds no colon. Compared in one go.
+    head: String,
+    /// How many parts `head` covers.
+    head_parts: usize,
 }
 
 impl ArnMatcher {
     pub(crate) fn new(toks: &[Tok]) -> Self {
+        let parts: Vec<Matcher> = toks
+            .splitn(6, |t| *t == Tok::Byte(b':'))
+            .map(Matcher::new)
+            .collect();
+        let mut head = String::new();
+        let mut head_parts = 0;
+        for m in parts.iter().take(parts.len().saturating_sub(1)) {
+            let Matcher::Exact(e) = m else { break };
+            head.push_str(e);
+            head.push(':');
+            head_parts += 1;
+        }
         Self {
-            parts: toks
-                .splitn(6, |t| *t == Tok::Byte(b':'))
-                .map(Matcher::new)
-                .collect(),
+            parts,
+            head,
+            head_parts,
         }
     }
 
@@ -251,13 +269,19 @@ impl ArnMatcher {
             return false;
         }
         // The resource part first: it is the one that differs most between ARNs.
-        self.parts.iter().enumerate().rev().all(|(i, m)| {
-            if *m == Matcher::Any {
-                return true;
-            }
-            let text = if i + 1 == k { arn.rest(i) } else { arn.part(i) };
-            text.is_some_and(|t| m.matches(t))
-        })
+        self.parts
+            .iter()
+            .enumerate()
+            .skip(self.head_parts)
+            .rev()
+            .all(|(i, m)| {
+                if *m == Matcher::Any {
+                    return true;
+                }
+                let text = if i + 1 == k { arn.rest(i) } else { arn.part(i) };
+                text.is_some_and(|t| m.matches(t))
+            })
+            && arn.text.starts_with(self.head.as_str())
     }
 }
 
@@ -274,8 +298,35 @@ pub(crate) enum Piece {
         key: Key,
         /// The default given as `${key, 'default'}`.
         default: Option<String>,
+        /// The key's position in [`Policy::keys`](super::Policy), set when the policy is
+        /// compiled: evaluation reads the variable's value there, without a search.
+        slot: usize,
     },
 }
+
+/// Where policy variables get their values.
+pub(crate) trait Vars {
+    /// The value of the single-valued key `key`, which is at `slot` in the policy's keys.
+    fn var(&self, key: &Key, slot: usize) -> Option<&str>;
+}
+
+/// By name: for templates used outside a compiled policy (tests).
+impl Vars for Context {
+    fn var(&self, key: &Key, _slot: usize) -> Option<&str> {
+        self.single_key(key)
+    }
+}
+
+/// By position: an evaluation's slots, the policy's keys looked up once.
+impl Vars for [Slot<'_>] {
+    fn var(&self, _key: &Key, slot: usize) -> Option<&str> {
+        // INVARIANT: the policy compiler gave every variable the slot of its key.
+        self.get(slot).and_then(Slot::single)
+    }
+}
+
+/// Tokens of a resolved pattern that fit on the stack; longer ones are built in a vector.
+const STACK_TOKENS: usize = 160;
 
 /// A string from a policy that may contain policy variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,7 +378,15 @@ impl Template {
     /// The variables this template needs, with whether each has a default.
     pub(crate) fn vars(&self) -> impl Iterator<Item = (&Key, bool)> {
         self.pieces.iter().filter_map(|p| match p {
-            Piece::Var { key, default } => Some((key, default.is_some())),
+            Piece::Var { key, default, .. } => Some((key, default.is_some())),
+            _ => None,
+        })
+    }
+
+    /// The variables' slots, for the policy compiler to set.
+    pub(crate) fn var_slots_mut(&mut self) -> impl Iterator<Item = (&Key, &mut usize)> {
+        self.pieces.iter_mut().filter_map(|p| match p {
+            Piece::Var { key, slot, .. } => Some((&*key, slot)),
             _ => None,
         })
     }
@@ -336,42 +395,114 @@ impl Template {
         self.vars().next().is_some()
     }
 
-    /// The text, with variables replaced from `ctx`.
-    pub(crate) fn resolve(&self, ctx: &Context) -> Result<String, Unresolved> {
+    /// Each piece's text, variables replaced from `vars`; an unresolved variable is an error
+    /// whatever the other pieces.
+    fn texts<'s>(
+        &'s self,
+        vars: &'s (impl Vars + ?Sized),
+    ) -> impl Iterator<Item = Result<(&'s str, bool), Unresolved>> {
+        self.pieces.iter().map(|piece| match piece {
+            Piece::Text(s) => Ok((s.as_str(), true)),
+            Piece::Literal(s) => Ok((s.as_str(), false)),
+            Piece::Var { key, default, slot } => {
+                lookup(vars, key, *slot, default.as_deref()).map(|v| (v, false))
+            }
+        })
+    }
+
+    /// The text, with variables replaced from `vars`.
+    pub(crate) fn resolve(&self, vars: &(impl Vars + ?Sized)) -> Result<String, Unresolved> {
         let mut out = String::new();
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(s) | Piece::Literal(s) => out.push_str(s),
-                Piece::Var { key, default } => out.push_str(lookup(ctx, key, default.as_deref())?),
+        for piece in self.texts(vars) {
+            out.push_str(piece?.0);
+        }
+        Ok(out)
+    }
+
+    /// Whether the text, with variables replaced from `vars`, is `v`: compared piece by piece,
+    /// without building it.
+    pub(crate) fn equals(&self, v: &str, vars: &(impl Vars + ?Sized)) -> Result<bool, Unresolved> {
+        let mut rest = Some(v);
+        for piece in self.texts(vars) {
+            // Every variable is resolved even after a mismatch: an unresolved one is an error.
+            let (text, _) = piece?;
+            rest = rest.and_then(|r| r.strip_prefix(text));
+        }
+        Ok(rest == Some(""))
+    }
+
+    /// Whether `v` starts with the text, with variables replaced from `vars` and the final
+    /// `*` of the last piece dropped: matching a [`Shape::Prefix`] pattern.
+    fn starts(&self, v: &str, vars: &(impl Vars + ?Sized)) -> Result<bool, Unresolved> {
+        let mut rest = Some(v);
+        let last = self.pieces.len().saturating_sub(1);
+        for (i, piece) in self.texts(vars).enumerate() {
+            let (text, wild) = piece?;
+            let text = match text.strip_suffix('*') {
+                Some(head) if wild && i == last => head,
+                _ => text,
+            };
+            rest = rest.and_then(|r| r.strip_prefix(text));
+        }
+        Ok(rest.is_some())
+    }
+
+    /// The pattern, with variables replaced (as literal text) from `vars`.
+    pub(crate) fn resolve_glob(&self, vars: &(impl Vars + ?Sized)) -> Result<Vec<Tok>, Unresolved> {
+        let mut out = Vec::new();
+        for piece in self.texts(vars) {
+            match piece? {
+                (s, true) => push_glob(&mut out, s),
+                (s, false) => push_literal(&mut out, s),
             }
         }
         Ok(out)
     }
 
-    /// The pattern, with variables replaced (as literal text) from `ctx`.
-    pub(crate) fn resolve_glob(&self, ctx: &Context) -> Result<Vec<Tok>, Unresolved> {
-        let mut out = Vec::new();
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(s) => push_glob(&mut out, s),
-                Piece::Literal(s) => push_literal(&mut out, s),
-                Piece::Var { key, default } => {
-                    push_literal(&mut out, lookup(ctx, key, default.as_deref())?);
-                }
+    /// `f` of the pattern with variables replaced (as literal text) from `vars`, built on the
+    /// stack when it fits (a per-request pattern then costs no allocation).
+    pub(crate) fn with_glob<R>(
+        &self,
+        vars: &(impl Vars + ?Sized),
+        f: impl FnOnce(&[Tok]) -> R,
+    ) -> Result<R, Unresolved> {
+        let mut buf = [Tok::Star; STACK_TOKENS];
+        let mut len = 0usize;
+        let mut fits = true;
+        for piece in self.texts(vars) {
+            let (text, wild) = piece?;
+            if !fits {
+                continue;
+            }
+            let mut toks = text.bytes().map(|b| match b {
+                b'*' if wild => Tok::Star,
+                b'?' if wild => Tok::One,
+                other => Tok::Byte(other),
+            });
+            for (slot, tok) in buf.iter_mut().skip(len).zip(&mut toks) {
+                *slot = tok;
+                len += 1;
+            }
+            if toks.next().is_some() {
+                fits = false;
             }
         }
-        Ok(out)
+        match buf.get(..len) {
+            Some(toks) if fits => Ok(f(toks)),
+            _ => Ok(f(&self.resolve_glob(vars)?)),
+        }
     }
 }
 
-fn lookup<'c>(
-    ctx: &'c Context,
+fn lookup<'v>(
+    vars: &'v (impl Vars + ?Sized),
     key: &Key,
-    default: Option<&'c str>,
-) -> Result<&'c str, Unresolved> {
+    slot: usize,
+    default: Option<&'v str>,
+) -> Result<&'v str, Unresolved> {
     // Only single-valued keys can be variables (IAM User Guide, "Single-valued vs. multivalued
     // context keys": "you cannot use a multivalued context key as a policy variable").
-    match ctx.single_key(key).or(default) {
+    match vars.var(key, slot).or(default) {
         Some(v) => Ok(v),
         None => Err(Unresolved(key.name().to_owned())),
     }
@@ -434,6 +565,7 @@ fn parse_var(inner: &str) -> Option<Piece> {
     Some(Piece::Var {
         key: Key::new(name),
         default,
+        slot: 0,
     })
 }
 
@@ -462,17 +594,35 @@ impl TextPat {
         }
     }
 
-    pub(crate) fn get<'s>(&'s self, ctx: &'s Context) -> Result<Cow<'s, str>, Unresolved> {
+    pub(crate) fn get<'s>(
+        &'s self,
+        vars: &'s (impl Vars + ?Sized),
+    ) -> Result<Cow<'s, str>, Unresolved> {
         match self {
             Self::Fixed(s) => Ok(Cow::Borrowed(s)),
             // A value that is one variable needs no copy.
             Self::Dynamic(Template { pieces }) if pieces.len() == 1 => match pieces.first() {
-                Some(Piece::Var { key, default }) => {
-                    lookup(ctx, key, default.as_deref()).map(Cow::Borrowed)
+                Some(Piece::Var { key, default, slot }) => {
+                    lookup(vars, key, *slot, default.as_deref()).map(Cow::Borrowed)
                 }
                 _ => Ok(Cow::Borrowed("")),
             },
-            Self::Dynamic(t) => t.resolve(ctx).map(Cow::Owned),
+            Self::Dynamic(t) => t.resolve(vars).map(Cow::Owned),
+        }
+    }
+
+    /// Whether the value is `v` (case-sensitive), without copying it.
+    pub(crate) fn equals(&self, v: &str, vars: &(impl Vars + ?Sized)) -> Result<bool, Unresolved> {
+        match self {
+            Self::Fixed(s) => Ok(s == v),
+            Self::Dynamic(t) => t.equals(v, vars),
+        }
+    }
+
+    pub(crate) fn template_mut(&mut self) -> Option<&mut Template> {
+        match self {
+            Self::Fixed(_) => None,
+            Self::Dynamic(t) => Some(t),
         }
     }
 }
@@ -483,23 +633,61 @@ pub(crate) enum LikePat {
     /// No variables.
     Fixed(Matcher),
     /// Resolved per request.
-    Dynamic(Template),
+    Dynamic(Template, Shape),
+}
+
+/// Where the wildcards of a template are, which decides how it is matched once resolved (its
+/// variables and escapes are always literal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// No wildcard: piece-by-piece equality.
+    Exact,
+    /// One `*`, at the very end: piece-by-piece prefix (`${aws:username}-*`).
+    Prefix,
+    /// Anything else: the resolved pattern, globbed.
+    Glob,
 }
 
 impl LikePat {
     pub(crate) fn new(t: Template) -> Self {
-        if t.has_vars() {
-            Self::Dynamic(t)
-        } else {
-            Self::Fixed(Matcher::new(&fixed_tokens(&t)))
+        if !t.has_vars() {
+            return Self::Fixed(Matcher::new(&fixed_tokens(&t)));
         }
+        let wild = |s: &str| s.bytes().filter(|b| matches!(b, b'*' | b'?')).count();
+        let wildcards: usize = t
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(s) => wild(s),
+                Piece::Literal(_) | Piece::Var { .. } => 0,
+            })
+            .sum();
+        let shape = match (wildcards, t.pieces.last()) {
+            (0, _) => Shape::Exact,
+            (1, Some(Piece::Text(last))) if last.ends_with('*') => Shape::Prefix,
+            _ => Shape::Glob,
+        };
+        Self::Dynamic(t, shape)
     }
 
     /// Whether `text` matches; `Err` if a variable cannot be resolved.
-    pub(crate) fn matches(&self, text: &str, ctx: &Context) -> Result<bool, Unresolved> {
+    pub(crate) fn matches(
+        &self,
+        text: &str,
+        vars: &(impl Vars + ?Sized),
+    ) -> Result<bool, Unresolved> {
         match self {
             Self::Fixed(m) => Ok(m.matches(text)),
-            Self::Dynamic(t) => Ok(glob(&t.resolve_glob(ctx)?, text)),
+            Self::Dynamic(t, Shape::Exact) => t.equals(text, vars),
+            Self::Dynamic(t, Shape::Prefix) => t.starts(text, vars),
+            Self::Dynamic(t, Shape::Glob) => t.with_glob(vars, |toks| glob(toks, text)),
+        }
+    }
+
+    pub(crate) fn template_mut(&mut self) -> Option<&mut Template> {
+        match self {
+            Self::Fixed(_) => None,
+            Self::Dynamic(t, _) => Some(t),
         }
     }
 }
@@ -524,10 +712,22 @@ impl ArnPat {
     }
 
     /// Whether `arn` matches; `Err` if a variable cannot be resolved.
-    pub(crate) fn matches(&self, arn: &SplitArn<'_>, ctx: &Context) -> Result<bool, Unresolved> {
+    pub(crate) fn matches(
+        &self,
+        arn: &SplitArn<'_>,
+        vars: &(impl Vars + ?Sized),
+    ) -> Result<bool, Unresolved> {
         match self {
             Self::Fixed(m) => Ok(m.matches(arn)),
-            Self::Dynamic(t) => Ok(ArnMatcher::new(&t.resolve_glob(ctx)?).matches(arn)),
+            // Same result as compiling the resolved pattern (tested), without compiling it.
+            Self::Dynamic(t) => t.with_glob(vars, |toks| arn_glob(toks, arn.text)),
+        }
+    }
+
+    pub(crate) fn template_mut(&mut self) -> Option<&mut Template> {
+        match self {
+            Self::Fixed(_) => None,
+            Self::Dynamic(t) => Some(t),
         }
     }
 
@@ -598,6 +798,12 @@ mod tests {
         let pats = [
             "arn:aws:*",
             "arn:aws:dynamodb:*:*:table/*",
+            "arn:aws:dynamodb:us-east-1:1:table/T",
+            "arn:aws:dynamodb:us-east-1:1:table/*",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam::1:*",
+            "arn:aws",
+            "arn",
             "arn:aws:s3:::b*",
             "*",
             "arn:*:iam::1:role/?x",
@@ -605,6 +811,9 @@ mod tests {
         ];
         let texts = [
             "arn:aws:dynamodb:us-east-1:1:table/T",
+            "arn:aws:dynamodb:us-east-1:1:table/T:x",
+            "arn:aws:dynamodb:us-east-1:1",
+            "arn:aws:iam::1:",
             "arn:aws:s3:::bucket",
             "arn:aws:iam::1:role/ax",
             "a:b:c:d:e:f:g:h",
@@ -641,6 +850,98 @@ mod tests {
     }
 
     #[test]
+    fn template_fast_paths_agree_with_the_resolved_glob() {
+        let templates = [
+            "${aws:username}-*",
+            "${aws:username}",
+            "home/${aws:username}/${*}",
+            "${aws:username}?*",
+            "*${aws:username}",
+            "pre${aws:username}*",
+            "${aws:username}*x",
+            "${aws:username}**",
+            "${*}${aws:username}*",
+            "a${?}${aws:username}-*",
+            "${aws:username}${*}",
+            "${aws:username}${k:s}*",
+            "${aws:nope, 'd'}*",
+            "arn:aws:dynamodb:*:*:table/${aws:username}*",
+        ];
+        let names = ["alice", "a*", "*", "?", "", "a:b"];
+        let texts = [
+            "alice-1",
+            "alice-",
+            "alice",
+            "a*-x",
+            "a*",
+            "*-",
+            "-",
+            "",
+            "prealice",
+            "x",
+            "home/alice/*",
+            "home/alice/x",
+            "alicexyz",
+            "a?alice-1",
+            "*alice",
+            "alice*x",
+            "arn:aws:dynamodb:r:1:table/alice",
+            "arn:aws:dynamodb:r:1:table/a:b:c",
+        ];
+        for t in templates {
+            for name in names {
+                let mut ctx = Context::new();
+                ctx.set("aws:username", name);
+                ctx.set("k:s", "S");
+                let template = Template::parse(t, true);
+                let toks = template.resolve_glob(&ctx).unwrap();
+                let like = LikePat::new(template.clone());
+                let arn = ArnPat::new(template.clone());
+                for text in texts {
+                    let expected = glob(&toks, text);
+                    assert_eq!(like.matches(text, &ctx), Ok(expected), "{t} {name} {text}");
+                    assert_eq!(
+                        template.with_glob(&ctx, |g| glob(g, text)),
+                        Ok(expected),
+                        "{t} {name} {text}"
+                    );
+                    assert_eq!(
+                        arn.matches(&SplitArn::new(text), &ctx),
+                        Ok(ArnMatcher::new(&toks).matches(&SplitArn::new(text))),
+                        "{t} {name} {text}"
+                    );
+                }
+                let text = TextPat::new(template.clone());
+                for v in texts {
+                    let resolved = template.resolve(&ctx).unwrap();
+                    assert_eq!(text.equals(v, &ctx), Ok(resolved == v), "{t} {name} {v}");
+                }
+            }
+        }
+        // An unresolved variable is an error whatever the text.
+        let ctx = Context::new();
+        for t in templates.iter().filter(|t| t.contains("aws:username")) {
+            let template = Template::parse(t, true);
+            assert!(
+                LikePat::new(template.clone()).matches("x", &ctx).is_err(),
+                "{t}"
+            );
+            assert!(TextPat::new(template).equals("x", &ctx).is_err(), "{t}");
+        }
+    }
+
+    #[test]
+    fn long_resolved_patterns_fall_back_to_the_heap() {
+        let mut ctx = Context::new();
+        let long = "x".repeat(STACK_TOKENS + 7);
+        ctx.set("aws:username", long.as_str());
+        let t = Template::parse("*${aws:username}?", true);
+        let text = format!("ab{long}c");
+        assert_eq!(t.with_glob(&ctx, |g| glob(g, &text)), Ok(true));
+        assert_eq!(t.with_glob(&ctx, |g| glob(g, &long)), Ok(false));
+    }
+
+    #[test]
     fn variables_escapes_and_defaults_parse() {
         let t = Template::parse("home/${aws:username}/${*}${?}${$}x", true);
         assert_eq!(
@@ -649,7 +950,8 @@ mod tests {
                 Piece::Text("home/".into()),
                 Piece::Var {
                     key: Key::new("aws:username"),
-                    default: None
+                    default: None,
+                    slot: 0,
                 },
                 Piece::Text("/".into()),
                 Piece::Literal("*".into()),
@@ -663,7 +965,8 @@ mod tests {
             d.pieces,
             vec![Piece::Var {
                 key: Key::new("aws:userid"),
-                default: Some("anonymous".into())
+                default: Some("anonymous".into()),
+                slot: 0,
             }]
         );
         let legacy = Template::parse("${aws:username}", false);
