@@ -442,6 +442,52 @@ pub fn collection_metrics(meta: &TableMeta, key: &Item) -> Option<Value> {
     }))
 }
 
+/// The response of a single-item write: the returned attributes, the
+/// consumed capacity and the item collection metrics, each when asked for.
+fn write_response(
+    meta: &TableMeta,
+    attributes: Option<&Item>,
+    cap: &Capacity,
+    rcc: &Option<String>,
+    ricm: &Option<String>,
+    collection_of: Option<&Item>,
+) -> Result<Vec<u8>> {
+    let mut out = Map::new();
+    if let Some(a) = attributes {
+        out.insert("Attributes".into(), item_json(a));
+    }
+    if let Some(c) = cap.render(&meta.name, rcc.as_deref().unwrap_or("NONE")) {
+        out.insert("ConsumedCapacity".into(), c);
+    }
+    if ricm.as_deref() == Some("SIZE")
+        && let Some(m) = collection_of.and_then(|i| collection_metrics(meta, i))
+    {
+        out.insert("ItemCollectionMetrics".into(), m);
+    }
+    to_json(&Value::Object(out))
+}
+
+/// The constraints every single-item write checks on its return modes.
+fn check_write_modes(
+    v: &mut Validator,
+    return_values: &Option<String>,
+    on_failure: &Option<String>,
+    rcc: &Option<String>,
+    ricm: &Option<String>,
+) {
+    v.one_of(
+        return_values.as_deref(),
+        "returnValues",
+        &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
+    );
+    v.one_of(
+        on_failure.as_deref(),
+        "returnValuesOnConditionCheckFailure",
+        &["ALL_OLD", "NONE"],
+    );
+    check_return_modes(v, rcc, Some(ricm));
+}
+
 impl DynamoDb {
     /// The optimistic write loop: read the item, let `decide` evaluate
     /// conditions and compute the new item, commit with the item's and the
@@ -514,20 +560,12 @@ impl DynamoDb {
         let mut v = Validator::new();
         crate::catalog::check_table_name(&mut v, &input.table_name);
         v.not_null(&input.item, "item");
-        v.one_of(
-            input.return_values.as_deref(),
-            "returnValues",
-            &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
-        );
-        v.one_of(
-            input.return_values_on_condition_check_failure.as_deref(),
-            "returnValuesOnConditionCheckFailure",
-            &["ALL_OLD", "NONE"],
-        );
-        check_return_modes(
+        check_write_modes(
             &mut v,
+            &input.return_values,
+            &input.return_values_on_condition_check_failure,
             &input.return_consumed_capacity,
-            Some(&input.return_item_collection_metrics),
+            &input.return_item_collection_metrics,
         );
         v.finish()?;
         let rv = input.return_values.as_deref().unwrap_or("NONE");
@@ -562,24 +600,14 @@ impl DynamoDb {
                 },
             )
             .await?;
-        let mut out = Map::new();
-        if rv == "ALL_OLD"
-            && let Some(o) = &old
-        {
-            out.insert("Attributes".into(), item_json(o));
-        }
-        if let Some(c) = cap.render(
-            &table.meta.name,
-            input.return_consumed_capacity.as_deref().unwrap_or("NONE"),
-        ) {
-            out.insert("ConsumedCapacity".into(), c);
-        }
-        if input.return_item_collection_metrics.as_deref() == Some("SIZE")
-            && let Some(m) = collection_metrics(&table.meta, &item)
-        {
-            out.insert("ItemCollectionMetrics".into(), m);
-        }
-        to_json(&Value::Object(out))
+        write_response(
+            &table.meta,
+            old.as_ref().filter(|_| rv == "ALL_OLD"),
+            &cap,
+            &input.return_consumed_capacity,
+            &input.return_item_collection_metrics,
+            Some(&item),
+        )
     }
 
     pub(crate) async fn delete_item(
@@ -590,20 +618,12 @@ impl DynamoDb {
         let mut v = Validator::new();
         crate::catalog::check_table_name(&mut v, &input.table_name);
         v.not_null(&input.key, "key");
-        v.one_of(
-            input.return_values.as_deref(),
-            "returnValues",
-            &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
-        );
-        v.one_of(
-            input.return_values_on_condition_check_failure.as_deref(),
-            "returnValuesOnConditionCheckFailure",
-            &["ALL_OLD", "NONE"],
-        );
-        check_return_modes(
+        check_write_modes(
             &mut v,
+            &input.return_values,
+            &input.return_values_on_condition_check_failure,
             &input.return_consumed_capacity,
-            Some(&input.return_item_collection_metrics),
+            &input.return_item_collection_metrics,
         );
         v.finish()?;
         let rv = input.return_values.as_deref().unwrap_or("NONE");
@@ -631,24 +651,14 @@ impl DynamoDb {
                 },
             )
             .await?;
-        let mut out = Map::new();
-        if rv == "ALL_OLD"
-            && let Some(o) = &old
-        {
-            out.insert("Attributes".into(), item_json(o));
-        }
-        if let Some(c) = cap.render(
-            &table.meta.name,
-            input.return_consumed_capacity.as_deref().unwrap_or("NONE"),
-        ) {
-            out.insert("ConsumedCapacity".into(), c);
-        }
-        if input.return_item_collection_metrics.as_deref() == Some("SIZE")
-            && let Some(m) = collection_metrics(&table.meta, &key)
-        {
-            out.insert("ItemCollectionMetrics".into(), m);
-        }
-        to_json(&Value::Object(out))
+        write_response(
+            &table.meta,
+            old.as_ref().filter(|_| rv == "ALL_OLD"),
+            &cap,
+            &input.return_consumed_capacity,
+            &input.return_item_collection_metrics,
+            Some(&key),
+        )
     }
 
     pub(crate) async fn get_item(&self, account: &str, input: GetItemInput) -> Result<Vec<u8>> {
@@ -718,20 +728,12 @@ impl DynamoDb {
         let mut v = Validator::new();
         crate::catalog::check_table_name(&mut v, &input.table_name);
         v.not_null(&input.key, "key");
-        v.one_of(
-            input.return_values.as_deref(),
-            "returnValues",
-            &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
-        );
-        v.one_of(
-            input.return_values_on_condition_check_failure.as_deref(),
-            "returnValuesOnConditionCheckFailure",
-            &["ALL_OLD", "NONE"],
-        );
-        check_return_modes(
+        check_write_modes(
             &mut v,
+            &input.return_values,
+            &input.return_values_on_condition_check_failure,
             &input.return_consumed_capacity,
-            Some(&input.return_item_collection_metrics),
+            &input.return_item_collection_metrics,
         );
         v.finish()?;
         let rv = input.return_values.clone().unwrap_or_else(|| "NONE".into());
@@ -768,7 +770,6 @@ impl DynamoDb {
                 },
             )
             .await?;
-        let mut out = Map::new();
         let attrs = match rv.as_str() {
             "ALL_OLD" => old.clone(),
             "ALL_NEW" => new.clone(),
@@ -795,22 +796,14 @@ impl DynamoDb {
             }
             _ => None,
         };
-        if let Some(a) = attrs {
-            out.insert("Attributes".into(), item_json(&a));
-        }
-        if let Some(c) = cap.render(
-            &table.meta.name,
-            input.return_consumed_capacity.as_deref().unwrap_or("NONE"),
-        ) {
-            out.insert("ConsumedCapacity".into(), c);
-        }
-        if input.return_item_collection_metrics.as_deref() == Some("SIZE")
-            && let Some(n) = &new
-            && let Some(m) = collection_metrics(&table.meta, n)
-        {
-            out.insert("ItemCollectionMetrics".into(), m);
-        }
-        to_json(&Value::Object(out))
+        write_response(
+            &table.meta,
+            attrs.as_ref(),
+            &cap,
+            &input.return_consumed_capacity,
+            &input.return_item_collection_metrics,
+            new.as_ref(),
+        )
     }
 
     /// Parses ConditionExpression or the legacy Expected into one condition.

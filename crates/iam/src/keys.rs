@@ -347,40 +347,13 @@ impl KeyStore {
             use base64::Engine as _;
             base64::engine::general_purpose::STANDARD.encode(raw)
         });
-        let sealed = self
-            .sealer
-            .seal(secret.expose().as_bytes(), id.as_bytes(), &*self.ids)?;
         let sealed_token = self.sealer.seal(
             token.expose().as_bytes(),
             format!("{id}#token").as_bytes(),
             &*self.ids,
         )?;
-        let rec = AccessKeyRecord {
-            access_key_id: id.clone(),
-            sealed_secret: sealed,
-            account_id: owner.account.to_string(),
-            principal_arn: owner.arn.clone(),
-            user_id: owner.user_id.clone(),
-            principal_kind: match owner.kind {
-                PrincipalKind::Root => "root".into(),
-                PrincipalKind::User => "user".into(),
-                PrincipalKind::AssumedRole => "assumed-role".into(),
-            },
-            status: "Active".into(),
-            created: now_secs(now),
-            last_used: None,
-            last_used_service: None,
-            last_used_region: None,
-            sealed_token: Some(sealed_token),
-            session: Some(meta),
-        };
-        let mut b = Batch::new();
-        b.expect(KEY_TREE, id.as_bytes().to_vec(), None).put(
-            KEY_TREE,
-            id.as_bytes().to_vec(),
-            serde_json::to_vec(&rec).map_err(|e| KeyStoreError::Corrupt(e.to_string()))?,
-        );
-        self.engine.commit(b).await?;
+        self.insert_key(&id, &secret, owner, now, Some((sealed_token, meta)))
+            .await?;
         Ok((id, secret, token))
     }
 
@@ -512,9 +485,27 @@ impl KeyStore {
         owner: &Principal,
         now: SystemTime,
     ) -> Result<(), KeyStoreError> {
+        self.insert_key(id, secret, owner, now, None).await
+    }
+
+    /// Stores a new key record (the secret sealed, bound to the key id),
+    /// refusing to overwrite an existing id; `session` makes it temporary
+    /// credentials with a sealed session token.
+    async fn insert_key(
+        &self,
+        id: &str,
+        secret: &Secret<String>,
+        owner: &Principal,
+        now: SystemTime,
+        session: Option<(Vec<u8>, SessionMeta)>,
+    ) -> Result<(), KeyStoreError> {
         let sealed = self
             .sealer
             .seal(secret.expose().as_bytes(), id.as_bytes(), &*self.ids)?;
+        let (sealed_token, session) = match session {
+            Some((t, m)) => (Some(t), Some(m)),
+            None => (None, None),
+        };
         let rec = AccessKeyRecord {
             access_key_id: id.to_owned(),
             sealed_secret: sealed,
@@ -531,8 +522,8 @@ impl KeyStore {
             last_used: None,
             last_used_service: None,
             last_used_region: None,
-            sealed_token: None,
-            session: None,
+            sealed_token,
+            session,
         };
         let mut b = Batch::new();
         b.expect(KEY_TREE, id.as_bytes().to_vec(), None).put(

@@ -67,6 +67,50 @@ fn credentials(id: &str, secret: &str, token: &str, expires: u64) -> Node {
     )
 }
 
+/// `RoleArn` and a valid `RoleSessionName` (2..=64 of `[\w+=,.@-]`).
+fn role_and_session_name(p: &Params) -> IamResult<(String, String)> {
+    let role_arn = p
+        .get("RoleArn")
+        .ok_or_else(|| validation(None, "roleArn", "Member must not be null"))?
+        .to_owned();
+    let session_name = p
+        .get("RoleSessionName")
+        .ok_or_else(|| validation(None, "roleSessionName", "Member must not be null"))?
+        .to_owned();
+    if !(2..=64).contains(&session_name.chars().count())
+        || !session_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+    {
+        return Err(validation(
+            Some(&session_name),
+            "roleSessionName",
+            "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+        ));
+    }
+    Ok((role_arn, session_name))
+}
+
+/// The principal of a new session of `role` named `session_name`:
+/// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`, user id `ROLEID:SESSION`.
+fn role_session_principal(
+    account: &str,
+    role: &crate::store::Role,
+    session_name: &str,
+) -> IamResult<Principal> {
+    Ok(Principal {
+        account: AccountId::parse(account).map_err(|e| IamError::ServiceFailure(e.to_string()))?,
+        arn: format!(
+            "arn:aws:sts::{account}:assumed-role/{}/{session_name}",
+            role.name
+        ),
+        user_id: format!("{}:{session_name}", role.id),
+        access_key_id: String::new(),
+        kind: PrincipalKind::AssumedRole,
+        session: None,
+    })
+}
+
 /// `(account, role name)` of a role ARN `arn:aws:iam::ACCOUNT:role/path/NAME`.
 fn parse_role_arn(arn: &str) -> Option<(String, String)> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
@@ -140,26 +184,7 @@ impl Iam {
                 )])
             }
             "AssumeRole" => {
-                let role_arn = p
-                    .get("RoleArn")
-                    .ok_or_else(|| validation(None, "roleArn", "Member must not be null"))?
-                    .to_owned();
-                let session_name = p
-                    .get("RoleSessionName")
-                    .ok_or_else(|| validation(None, "roleSessionName", "Member must not be null"))?
-                    .to_owned();
-                let n = session_name.chars().count();
-                if !(2..=64).contains(&n)
-                    || !session_name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
-                {
-                    return Err(validation(
-                        Some(&session_name),
-                        "roleSessionName",
-                        "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
-                    ));
-                }
+                let (role_arn, session_name) = role_and_session_name(p)?;
                 let denied = || {
                     IamError::AccessDenied(format!(
                         "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
@@ -314,20 +339,8 @@ impl Iam {
                     issued: now_s,
                     expires: now_s + secs_valid,
                 };
-                let assumed_arn = format!(
-                    "arn:aws:sts::{account}:assumed-role/{}/{session_name}",
-                    role.name
-                );
-                let assumed_id = format!("{}:{session_name}", role.id);
-                let owner = Principal {
-                    account: AccountId::parse(&account)
-                        .map_err(|e| IamError::ServiceFailure(e.to_string()))?,
-                    arn: assumed_arn.clone(),
-                    user_id: assumed_id.clone(),
-                    access_key_id: String::new(),
-                    kind: PrincipalKind::AssumedRole,
-                    session: None,
-                };
+                let owner = role_session_principal(&account, &role, &session_name)?;
+                let (assumed_arn, assumed_id) = (owner.arn.clone(), owner.user_id.clone());
                 let source_identity = meta.source_identity.clone();
                 let has_policy = meta.policy.is_some();
                 let expires = meta.expires;
@@ -402,25 +415,7 @@ impl Iam {
     ) -> IamResult<Vec<Node>> {
         use crate::policy::{self, Layers, PolicyKind, PolicyRef};
         let now_s = secs(now);
-        let role_arn = p
-            .get("RoleArn")
-            .ok_or_else(|| validation(None, "roleArn", "Member must not be null"))?
-            .to_owned();
-        let session_name = p
-            .get("RoleSessionName")
-            .ok_or_else(|| validation(None, "roleSessionName", "Member must not be null"))?
-            .to_owned();
-        if !(2..=64).contains(&session_name.chars().count())
-            || !session_name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
-        {
-            return Err(validation(
-                Some(&session_name),
-                "roleSessionName",
-                "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
-            ));
-        }
+        let (role_arn, session_name) = role_and_session_name(p)?;
         let token = p
             .get("WebIdentityToken")
             .ok_or_else(|| validation(None, "webIdentityToken", "Member must not be null"))?;
@@ -553,20 +548,8 @@ impl Iam {
             expires: now_s + secs_valid,
             ..SessionMeta::default()
         };
-        let assumed_arn = format!(
-            "arn:aws:sts::{account}:assumed-role/{}/{session_name}",
-            role.name
-        );
-        let assumed_id = format!("{}:{session_name}", role.id);
-        let owner = Principal {
-            account: AccountId::parse(&account)
-                .map_err(|e| IamError::ServiceFailure(e.to_string()))?,
-            arn: assumed_arn.clone(),
-            user_id: assumed_id.clone(),
-            access_key_id: String::new(),
-            kind: PrincipalKind::AssumedRole,
-            session: None,
-        };
+        let owner = role_session_principal(&account, &role, &session_name)?;
+        let (assumed_arn, assumed_id) = (owner.arn.clone(), owner.user_id.clone());
         let expires = meta.expires;
         let (id, secret, session_token) = self.keys.create_session(&owner, meta, now).await?;
         let mut out = vec![
