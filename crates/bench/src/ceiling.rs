@@ -3,9 +3,12 @@
 //! (hyper 1, HTTP/1.1 keep-alive, tokio). What the load generator measures against it is the
 //! most any server could do on this machine with this client: the reference for the budgets.
 //!
-//! `GET /health` answers `ok`, so scripts can wait for it as for Rampart.
+//! `GET /health` answers `ok`, so scripts can wait for it as for Rampart. With a certificate
+//! and key it serves HTTPS (rustls), to measure TLS's cost and to test the client's HTTPS.
 
 use std::convert::Infallible;
+use std::path::Path;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
@@ -14,7 +17,11 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 use crate::client::AMZ_JSON_1_0;
 use crate::keys::Rng;
@@ -53,21 +60,59 @@ async fn answer(req: Request<Incoming>, body: Bytes) -> Result<Response<Full<Byt
         .unwrap_or_else(|_| Response::new(Full::new(body))))
 }
 
-/// Serves `listener` until the process ends (or the task is dropped).
-pub async fn serve(listener: TcpListener, body: Bytes) -> std::io::Result<()> {
+/// A TLS acceptor for the PEM certificate chain `cert` and private key `key`.
+pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
+    let certs = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| format!("reading {}: {e}", cert.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("reading {}: {e}", cert.display()))?;
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| format!("reading {}: {e}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("TLS certificate: {e}"))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Serves `listener` (over TLS with `tls`) until the process ends or the task is dropped.
+pub async fn serve(
+    listener: TcpListener,
+    body: Bytes,
+    tls: Option<TlsAcceptor>,
+) -> std::io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
         let body = body.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| answer(req, body.clone()));
-            // A client that goes away mid-request is not our concern here.
-            let _ = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            match tls {
+                None => serve_connection(stream, body).await,
+                // A failed handshake (an untrusting client) just ends the connection.
+                Some(acceptor) => {
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        serve_connection(stream, body).await;
+                    }
+                }
+            }
         });
     }
+}
+
+async fn serve_connection<I>(io: I, body: Bytes)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| answer(req, body.clone()));
+    // A client that goes away mid-request is not our concern here.
+    let _ = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), service)
+        .await;
 }
 
 #[cfg(test)]

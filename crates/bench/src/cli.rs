@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Send a workload to an endpoint and report throughput and latency.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Serve the bare HTTP ceiling: every request gets the same GetItem-shaped answer.
     Ceiling(CeilingArgs),
     /// Start a server command, time it until its health URL answers, print its pid, leave it
@@ -56,6 +56,9 @@ pub struct RunArgs {
     /// Session token of temporary credentials.
     #[arg(long, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
     pub session_token: Option<String>,
+    /// For https endpoints: also trust the certificates in this PEM file (a local server's CA).
+    #[arg(long, env = "AWS_CA_BUNDLE")]
+    pub ca_file: Option<PathBuf>,
     /// What to send.
     #[arg(long, short = 'w', value_enum, default_value_t = Workload::GetItem)]
     pub workload: Workload,
@@ -128,6 +131,12 @@ pub struct CeilingArgs {
     /// Size of the item in the fixed answer.
     #[arg(long, default_value_t = 256)]
     pub item_size: usize,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// `rampart-bench startup`.
@@ -202,7 +211,10 @@ fn region(flag: Option<&str>, env: impl Fn(&str) -> Option<String>) -> String {
 impl RunArgs {
     /// The plan these arguments describe, or what is wrong with them.
     pub fn plan(&self) -> Result<Plan, String> {
-        let endpoint = Endpoint::parse(&self.endpoint)?;
+        let mut endpoint = Endpoint::parse(&self.endpoint)?;
+        if let Some(ca) = &self.ca_file {
+            endpoint = endpoint.with_ca_file(ca)?;
+        }
         check_table_name(&self.table)?;
         let (Some(access_key_id), Some(secret)) = (&self.access_key_id, &self.secret_access_key)
         else {
@@ -335,13 +347,18 @@ fn run(args: &RunArgs) -> Result<(), String> {
 }
 
 fn ceiling(args: &CeilingArgs) -> Result<(), String> {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::ceiling::tls_acceptor(cert, key)?),
+        _ => None,
+    };
     let rt = runtime(args.threads.max(2))?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-        eprintln!("ceiling serving on http://{}", args.listen);
-        crate::ceiling::serve(listener, crate::ceiling::fixed_body(args.item_size))
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        eprintln!("ceiling serving on {scheme}://{}", args.listen);
+        crate::ceiling::serve(listener, crate::ceiling::fixed_body(args.item_size), tls)
             .await
             .map_err(|e| format!("accept failed: {e}"))
     })
@@ -371,7 +388,7 @@ mod tests {
 
     fn run_args(args: &[&str]) -> RunArgs {
         match parse(args).unwrap().command {
-            Command::Run(r) => r,
+            Command::Run(r) => *r,
             other => panic!("not run: {other:?}"),
         }
     }
@@ -484,6 +501,25 @@ mod tests {
         assert_eq!(region(None, env), "ap-south-1");
         assert_eq!(region(Some("eu-west-1"), env), "eu-west-1");
         assert_eq!(region(None, |_| None), "us-east-1");
+    }
+
+    #[test]
+    fn https_endpoint_takes_a_ca_file_and_refuses_a_missing_one() {
+        let cert = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tls/cert.pem");
+        let mut a = run_args(&[
+            "run",
+            "--endpoint",
+            "https://localhost:8443",
+            "--ca-file",
+            cert,
+        ]);
+        a.access_key_id = Some("AKID".into());
+        a.secret_access_key = Some("s".into());
+        let plan = a.plan().unwrap();
+        assert_eq!(plan.endpoint.scheme, "https");
+        assert!(plan.endpoint.tls.is_some());
+        a.ca_file = Some("/nonexistent/ca.pem".into());
+        assert!(a.plan().unwrap_err().contains("/nonexistent/ca.pem"));
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! `client::conn::http1`, no pool, so a worker's latency is its connection's), signing, and
 //! reading AWS's error type out of a response.
 //!
-//! HTTPS is parsed but refused for now: the connection is a plain `TcpStream`; a TLS
-//! connector (tokio-rustls) would wrap it in [`Connection::open`] and nothing else changes.
+//! HTTPS goes through rustls (ring), trusting Mozilla's roots and, with `--ca-file` (or
+//! `AWS_CA_BUNDLE`, as the AWS CLI), the certificates of a PEM file: a local server's own CA.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -12,7 +14,11 @@ use http::{Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
 
 use crate::sign::Signer;
 use crate::workload::Op;
@@ -20,10 +26,60 @@ use crate::workload::Op;
 /// DynamoDB's JSON content type.
 pub const AMZ_JSON_1_0: &str = "application/x-amz-json-1.0";
 
+/// How HTTPS servers are authenticated: a rustls client configuration, shared by every
+/// connection.
+#[derive(Clone)]
+pub struct Tls(Arc<rustls::ClientConfig>);
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tls")
+    }
+}
+
+impl PartialEq for Tls {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Tls {}
+
+impl Tls {
+    /// Trusts Mozilla's root certificates and, if given, every certificate in the PEM file
+    /// `ca_file`.
+    pub fn new(ca_file: Option<&Path>) -> Result<Self, String> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(path) = ca_file {
+            let certs = CertificateDer::pem_file_iter(path)
+                .map_err(|e| format!("reading {}: {e}", path.display()))?;
+            let mut added = 0;
+            for cert in certs {
+                let cert = cert.map_err(|e| format!("reading {}: {e}", path.display()))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("certificate in {}: {e}", path.display()))?;
+                added += 1;
+            }
+            if added == 0 {
+                return Err(format!("no certificate in {}", path.display()));
+            }
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Self(Arc::new(config)))
+    }
+}
+
 /// Where requests go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
-    /// `http` (or `https`, refused when connecting until TLS is built in).
+    /// `http` or `https`.
     pub scheme: String,
     /// Host name or address, as given.
     pub host: String,
@@ -31,10 +87,13 @@ pub struct Endpoint {
     pub port: u16,
     /// The `Host` header: the host, with the port when it is not the scheme's default.
     pub authority: String,
+    /// For `https`: how the server is authenticated.
+    pub tls: Option<Tls>,
 }
 
 impl Endpoint {
-    /// Parses `http://host[:port][/]`.
+    /// Parses `http[s]://host[:port][/]`; an `https` endpoint trusts Mozilla's roots (see
+    /// [`Endpoint::with_ca_file`]).
     pub fn parse(s: &str) -> Result<Self, String> {
         let uri: Uri = s
             .parse()
@@ -61,11 +120,28 @@ impl Endpoint {
         } else {
             format!("{host}:{port}")
         };
+        let tls = if scheme == "https" {
+            Some(Tls::new(None)?)
+        } else {
+            None
+        };
         Ok(Self {
             scheme,
             host,
             port,
             authority,
+            tls,
+        })
+    }
+
+    /// The same endpoint, also trusting the certificates in `ca_file` (no effect on `http`).
+    pub fn with_ca_file(self, ca_file: &Path) -> Result<Self, String> {
+        if self.tls.is_none() {
+            return Ok(self);
+        }
+        Ok(Self {
+            tls: Some(Tls::new(Some(ca_file))?),
+            ..self
         })
     }
 }
@@ -87,9 +163,14 @@ pub enum ClientError {
         /// Why.
         source: std::io::Error,
     },
-    /// TLS is not built in yet.
-    #[error("https endpoints are not supported yet (plain http only)")]
-    HttpsUnsupported,
+    /// The TLS handshake failed (an unknown certificate authority, a name mismatch…).
+    #[error("TLS with {endpoint}: {reason}")]
+    Tls {
+        /// The endpoint.
+        endpoint: String,
+        /// Why.
+        reason: String,
+    },
     /// HTTP failed on an open connection (the connection is dropped).
     #[error("http: {0}")]
     Http(#[from] hyper::Error),
@@ -103,7 +184,7 @@ impl ClientError {
     pub fn kind(&self) -> &'static str {
         match self {
             ClientError::Connect { .. } => "ConnectError",
-            ClientError::HttpsUnsupported => "HttpsUnsupported",
+            ClientError::Tls { .. } => "TlsError",
             ClientError::Http(_) => "HttpError",
             ClientError::Request(_) => "RequestError",
         }
@@ -160,11 +241,9 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
-    /// Connects (with `TCP_NODELAY`) and spawns the task driving the connection.
+    /// Connects (with `TCP_NODELAY`, then TLS for `https`) and spawns the task driving the
+    /// connection.
     pub async fn open(endpoint: &Endpoint) -> Result<Self, ClientError> {
-        if endpoint.scheme == "https" {
-            return Err(ClientError::HttpsUnsupported);
-        }
         let stream = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
             .await
             .map_err(|source| ClientError::Connect {
@@ -177,12 +256,22 @@ impl Connection {
                 endpoint: endpoint.to_string(),
                 source,
             })?;
-        let (sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
-        tokio::spawn(async move {
-            // Ends when the sender is dropped or the peer closes; the error, if any, shows up
-            // on the next request.
-            let _ = conn.await;
-        });
+        let sender = match &endpoint.tls {
+            None => handshake(stream).await?,
+            Some(tls) => {
+                let tls_error = |reason: String| ClientError::Tls {
+                    endpoint: endpoint.to_string(),
+                    reason,
+                };
+                let name = ServerName::try_from(endpoint.host.clone())
+                    .map_err(|e| tls_error(e.to_string()))?;
+                let stream = TlsConnector::from(tls.0.clone())
+                    .connect(name, stream)
+                    .await
+                    .map_err(|e| tls_error(e.to_string()))?;
+                handshake(stream).await?
+            }
+        };
         Ok(Self {
             sender,
             authority: endpoint.authority.clone(),
@@ -232,6 +321,20 @@ impl Connection {
     pub fn is_open(&self) -> bool {
         !self.sender.is_closed()
     }
+}
+
+/// HTTP/1.1 over `io`; spawns the task that drives the connection.
+async fn handshake<I>(io: I) -> Result<http1::SendRequest<Full<Bytes>>, ClientError>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = http1::handshake(TokioIo::new(io)).await?;
+    tokio::spawn(async move {
+        // Ends when the sender is dropped or the peer closes; the error, if any, shows up on
+        // the next request.
+        let _ = conn.await;
+    });
+    Ok(sender)
 }
 
 /// Whether a response with this version and headers ends its connection.

@@ -461,12 +461,8 @@ async fn worker(
             },
             Err(e) => {
                 stats.error(op, e.kind());
-                if matches!(e, ClientError::HttpsUnsupported) {
-                    live.stop.store(true, Ordering::Release);
-                } else {
-                    // Do not spin on a server that refuses connections.
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
+                // Do not spin on a server that refuses connections.
+                tokio::time::sleep(Duration::from_millis(10)).await;
                 true
             }
         };

@@ -17,7 +17,7 @@ use rampart_core::Secret;
 async fn start_ceiling() -> Endpoint {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(ceiling::serve(listener, ceiling::fixed_body(128)));
+    tokio::spawn(ceiling::serve(listener, ceiling::fixed_body(128), None));
     Endpoint::parse(&format!("http://{addr}")).unwrap()
 }
 
@@ -91,4 +91,51 @@ async fn unreachable_endpoint_fails_before_measuring() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("cannot connect"), "{err}");
+}
+
+fn tls_file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/tls")
+        .join(name)
+}
+
+async fn start_tls_ceiling() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = ceiling::tls_acceptor(&tls_file("cert.pem"), &tls_file("key.pem")).unwrap();
+    tokio::spawn(ceiling::serve(
+        listener,
+        ceiling::fixed_body(128),
+        Some(acceptor),
+    ));
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_endpoint_trusted_through_ca_file_is_driven() {
+    let addr = start_tls_ceiling().await;
+    let endpoint = Endpoint::parse(&format!("https://{addr}"))
+        .unwrap()
+        .with_ca_file(&tls_file("cert.pem"))
+        .unwrap();
+    let report = run(&plan(
+        endpoint,
+        Workload::GetItem,
+        Stop::Requests(100),
+        None,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(report.ok, 100);
+    assert!(report.endpoint.starts_with("https://"));
+}
+
+#[tokio::test]
+async fn https_endpoint_with_unknown_certificate_authority_is_refused() {
+    let addr = start_tls_ceiling().await;
+    let endpoint = Endpoint::parse(&format!("https://{addr}")).unwrap();
+    let err = run(&plan(endpoint, Workload::GetItem, Stop::Requests(10), None))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("TLS"), "{err}");
 }
