@@ -1,6 +1,7 @@
 //! The load loops end to end, against the ceiling server started in-process on a free port:
 //! every request is sent, answered and counted, in closed and open loop. (Against Rampart
-//! itself, see `tests/e2e/test_bench.py`.)
+//! itself, see `tests/e2e/test_bench.py`.) `tests/tls/` holds a self-signed certificate and key
+//! for 127.0.0.1 and localhost, made for these tests only.
 
 #![expect(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
 
