@@ -1,4 +1,5 @@
-//! `rampart-bench`: a load generator for any DynamoDB-compatible endpoint (Rampart, DynamoDB
+//! `rampart-bench`: a load generator for any DynamoDB-compatible endpoint, over HTTP or HTTPS
+//! (Rampart, DynamoDB
 //! itself, DynamoDB Local, dynalite, moto…), and the bare HTTP ceiling it is compared with.
 //!
 //! What it owns: signing requests with SigV4 ([`sign`]), the workloads and their keyspace
