@@ -1,6 +1,6 @@
 //! `rampart-bench`: a load generator for any DynamoDB-compatible endpoint, over HTTP or HTTPS
-//! (Rampart, DynamoDB
-//! itself, DynamoDB Local, dynalite, moto…), and the bare HTTP ceiling it is compared with.
+//! (Rampart, DynamoDB itself, DynamoDB Local, dynalite, moto…), and the bare HTTP ceiling it is
+//! compared with.
 //!
 //! What it owns: signing requests with SigV4 ([`sign`]), the workloads and their keyspace
 //! ([`workload`], [`keys`]), the closed and open load loops ([`run`]), table preparation
