@@ -3,6 +3,8 @@
 //! IP address, date and a policy variable), in three shapes:
 //! - `matching_few`: 10% of the statements name the requested action;
 //! - `matching_all`: every statement names it (the worst case for conditions);
+//! - `distinct_all`: as `matching_all`, but no two statements have the same
+//!   condition values (nothing a kernel could share between statements);
 //! - `full_path`: the request path's `authz::decide` (gathering layers, filling
 //!   the context, memoized compiled policies) for a user with one inline
 //!   policy of N statements.
@@ -37,26 +39,48 @@ use rampart_iam::store::{IamState, User};
 
 const ACCOUNT: &str = "111122223333";
 
-fn statement(i: usize, matching: bool) -> String {
+fn statement(i: usize, matching: bool, distinct: bool) -> String {
     let action = if matching {
         "dynamodb:GetItem".to_owned()
     } else {
         format!("dynamodb:Other{i}")
     };
+    let condition = if distinct {
+        // Each statement its own values; every condition still holds.
+        format!(
+            r#"{{
+              "StringEquals":{{"aws:PrincipalTag/team":["db","ops{i}"]}},
+              "IpAddress":{{"aws:SourceIp":["10.0.0.0/8","192.168.{}.0/24"]}},
+              "DateLessThan":{{"aws:CurrentTime":"2030-01-{:02}T00:00:00Z"}},
+              "StringLike":{{"dynamodb:LeadingKeys":["${{aws:username}}-*","s{i}-*"]}}
+            }}"#,
+            i % 256,
+            i % 28 + 1
+        )
+    } else {
+        r#"{
+              "StringEquals":{"aws:PrincipalTag/team":["db","ops"]},
+              "IpAddress":{"aws:SourceIp":["10.0.0.0/8","192.168.0.0/16"]},
+              "DateLessThan":{"aws:CurrentTime":"2030-01-01T00:00:00Z"},
+              "StringLike":{"dynamodb:LeadingKeys":["${aws:username}-*"]}
+            }"#
+        .to_owned()
+    };
     format!(
         r#"{{"Sid":"S{i}","Effect":"Allow","Action":["{action}","dynamodb:Query"],
             "Resource":"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/T*",
-            "Condition":{{
-              "StringEquals":{{"aws:PrincipalTag/team":["db","ops"]}},
-              "IpAddress":{{"aws:SourceIp":["10.0.0.0/8","192.168.0.0/16"]}},
-              "DateLessThan":{{"aws:CurrentTime":"2030-01-01T00:00:00Z"}},
-              "StringLike":{{"dynamodb:LeadingKeys":["${{aws:username}}-*"]}}
-            }}}}"#
+            "Condition":{condition}}}"#
     )
 }
 
 fn document(n: usize, every: usize) -> String {
-    let stmts: Vec<String> = (0..n).map(|i| statement(i, i % every == 0)).collect();
+    document_with(n, every, false)
+}
+
+fn document_with(n: usize, every: usize, distinct: bool) -> String {
+    let stmts: Vec<String> = (0..n)
+        .map(|i| statement(i, i % every == 0, distinct))
+        .collect();
     format!(
         r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
         stmts.join(",")
@@ -83,12 +107,12 @@ fn request() -> Request {
     }
 }
 
-fn kernel(c: &mut Criterion, name: &str, every: usize) {
+fn kernel(c: &mut Criterion, name: &str, every: usize, distinct: bool) {
     let mut g = c.benchmark_group(name);
     let req = request();
     for n in [1usize, 10, 100] {
-        let policy =
-            Policy::parse(&document(n, every), PolicyKind::Identity).expect("policy parses");
+        let policy = Policy::parse(&document_with(n, every, distinct), PolicyKind::Identity)
+            .expect("policy parses");
         let layers = Layers {
             identity: vec![PolicyRef {
                 id: "bench",
@@ -96,6 +120,9 @@ fn kernel(c: &mut Criterion, name: &str, every: usize) {
             }],
             ..Layers::default()
         };
+        // The fixture does what it says: every statement naming the action applies.
+        let d = evaluate(&req, &layers);
+        assert!(d.is_allowed() && d.matched.len() == n.div_ceil(every) && d.errors.is_empty());
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| black_box(evaluate(black_box(&req), black_box(&layers)).outcome));
         });
@@ -104,11 +131,15 @@ fn kernel(c: &mut Criterion, name: &str, every: usize) {
 }
 
 fn matching_few(c: &mut Criterion) {
-    kernel(c, "policy_eval/matching_few", 10);
+    kernel(c, "policy_eval/matching_few", 10, false);
 }
 
 fn matching_all(c: &mut Criterion) {
-    kernel(c, "policy_eval/matching_all", 1);
+    kernel(c, "policy_eval/matching_all", 1, false);
+}
+
+fn distinct_all(c: &mut Criterion) {
+    kernel(c, "policy_eval/distinct_all", 1, true);
 }
 
 fn full_path(c: &mut Criterion) {
@@ -179,5 +210,5 @@ fn full_path(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, matching_few, matching_all, full_path);
+criterion_group!(benches, matching_few, matching_all, distinct_all, full_path);
 criterion_main!(benches);

@@ -77,6 +77,9 @@ pub struct Policy {
     /// The distinct condition keys and required variables of all statements: evaluation looks
     /// each up once per request, and conditions refer to them by position (their slot).
     pub(crate) keys: Vec<Key>,
+    /// How many distinct conditions appear in more than one statement (see
+    /// [`Condition::shared`]): an evaluation decides each once.
+    pub(crate) shared_conditions: usize,
 }
 
 impl Policy {
@@ -114,9 +117,9 @@ pub struct Statement {
     /// All AND-ed.
     pub(crate) conditions: Vec<Condition>,
     /// Policy variables without a default used in `Resource`/`NotResource`, as slots in
-    /// [`Policy::keys`]. If one has no value in the request, the statement is invalid for that
-    /// request. (Variables in condition values are resolved when compared.)
-    pub(crate) required_vars: Vec<usize>,
+    /// [`Policy::keys`] with their key. If one has no value in the request, the statement is
+    /// invalid for that request. (Variables in condition values are resolved when compared.)
+    pub(crate) required_vars: Vec<(usize, Key)>,
 }
 
 impl Statement {

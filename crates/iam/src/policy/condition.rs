@@ -36,7 +36,7 @@ use base64::Engine as _;
 use ipnet::IpNet;
 
 use super::context::Key;
-use super::pattern::{ArnPat, LikePat, SplitArn, Template, TextPat, Vars};
+use super::pattern::{ArnPat, LikePat, SplitArn, Template, TextPat, Unresolved, Vars};
 use super::slot::Slot;
 use super::time::{self, Instant};
 
@@ -280,17 +280,27 @@ pub(crate) struct Condition {
     pub(crate) key: Key,
     /// The key's position in [`Policy::keys`](super::Policy), set when the policy is compiled.
     pub(crate) slot: usize,
+    /// Where an evaluation keeps this condition's result when the policy has it in several
+    /// statements (written identically: same operator, key and values), set when the policy
+    /// is compiled; [`NOT_SHARED`] for a condition written once.
+    pub(crate) shared: usize,
     pub(crate) values: Vec<CondValue>,
     /// The values as written, for explanations.
     pub(crate) raw_values: Vec<String>,
 }
 
-/// Why a condition could not be decided.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum CondError {
-    Unresolved(String),
-    PolicyValue(String),
-    ContextValue(String),
+/// [`Condition::shared`] of a condition written once in its policy.
+pub(crate) const NOT_SHARED: usize = usize::MAX;
+
+/// Why a condition could not be decided (borrowed: the evaluator copies what it reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CondError<'a> {
+    /// A variable without value: its key.
+    Unresolved(&'a Key),
+    /// The policy value at this position cannot be read by the operator.
+    PolicyValue(usize),
+    /// The request value cannot be read by the operator.
+    ContextValue(&'a str),
 }
 
 impl Condition {
@@ -312,9 +322,17 @@ impl Condition {
             operator_name: operator_name.to_owned(),
             key: Key::new(key),
             slot: 0,
+            shared: NOT_SHARED,
             values,
             raw_values,
         }
+    }
+
+    /// What makes two conditions of one policy the same: the operator as written, the key
+    /// (case-insensitive) and the values as written. The policy's language version, which
+    /// decides whether variables are substituted, is the same for all.
+    pub(crate) fn identity(&self) -> (&str, &str, &[String]) {
+        (&self.operator_name, self.key.name(), &self.raw_values)
     }
 
     /// The templates of the policy values (to number their variables).
@@ -333,11 +351,11 @@ impl Condition {
 
     /// Evaluates the condition; `slot` holds the key's value in the request (looked up once
     /// per policy, parsed once per operator family), `vars` serves policy variables.
-    pub(crate) fn eval(
-        &self,
-        slot: &Slot<'_>,
-        vars: &(impl Vars + ?Sized),
-    ) -> Result<bool, CondError> {
+    pub(crate) fn eval<'a>(
+        &'a self,
+        slot: &'a Slot<'a>,
+        vars: &'a (impl Vars + ?Sized),
+    ) -> Result<bool, CondError<'a>> {
         let present = slot.value().map(|v| v.values()).filter(|v| !v.is_empty());
         let Operator {
             op,
@@ -348,7 +366,7 @@ impl Condition {
             let is_null = present.is_none();
             return any_of(self.values.iter().enumerate().map(|(i, v)| match v {
                 CondValue::Null(Some(b)) => Ok(*b == is_null),
-                _ => Err(self.bad_policy_value(i)),
+                _ => Err(CondError::PolicyValue(i)),
             }));
         }
         let negated = op.negated();
@@ -361,30 +379,106 @@ impl Condition {
             });
         };
         // ForAllValues (and a negated operator without qualifier): every request value must
-        // pass; otherwise one suffices. The deciding member wins over errors (see the module
-        // doc: the result does not depend on order).
+        // pass; otherwise one suffices.
         let every = matches!(
             (qualifier, negated),
             (Qualifier::ForAllValues, _) | (Qualifier::None, true)
         );
-        let mut err = None;
-        for (i, v) in request_values.iter().enumerate() {
-            match self.matches_any(i, v, slot, vars) {
-                Ok(m) if (m != negated) != every => return Ok(!every),
-                Ok(_) => {}
-                Err(e) => {
-                    err.get_or_insert(e);
-                }
+        let q = Quantifier { negated, every };
+        let unresolved = |u: Unresolved<'a>| CondError::Unresolved(u.0);
+        // One loop per operator family (rather than one loop testing the operator per value),
+        // so that each is a small loop of its own.
+        match op {
+            Op::StringEquals | Op::StringNotEquals => q.over(request_values, |_, v| {
+                self.any_value(|i, pv| match pv {
+                    CondValue::Text(t) => t.equals(v, vars).map_err(unresolved),
+                    _ => Err(CondError::PolicyValue(i)),
+                })
+            }),
+            Op::StringEqualsIgnoreCase | Op::StringNotEqualsIgnoreCase => {
+                q.over(request_values, |_, v| {
+                    self.any_value(|i, pv| match pv {
+                        CondValue::Text(t) => {
+                            Ok(eq_ignore_case(&t.get(vars).map_err(unresolved)?, v))
+                        }
+                        _ => Err(CondError::PolicyValue(i)),
+                    })
+                })
             }
+            Op::Bool => q.over(request_values, |_, v| {
+                let b = parse_bool(v).ok_or(CondError::ContextValue(v))?;
+                self.any_value(|i, pv| match pv {
+                    CondValue::Text(t) => {
+                        let p = t.get(vars).map_err(unresolved)?;
+                        Ok(parse_bool(&p).ok_or(CondError::PolicyValue(i))? == b)
+                    }
+                    _ => Err(CondError::PolicyValue(i)),
+                })
+            }),
+            Op::StringLike | Op::StringNotLike => q.over(request_values, |_, v| {
+                self.any_value(|i, pv| match pv {
+                    CondValue::Like(g) => g.matches(v, vars).map_err(unresolved),
+                    _ => Err(CondError::PolicyValue(i)),
+                })
+            }),
+            Op::ArnEquals | Op::ArnLike | Op::ArnNotEquals | Op::ArnNotLike => {
+                q.over(request_values, |_, v| {
+                    let arn = SplitArn::new(v);
+                    self.any_value(|i, pv| match pv {
+                        CondValue::Arn(g) => g.matches(&arn, vars).map_err(unresolved),
+                        _ => Err(CondError::PolicyValue(i)),
+                    })
+                })
+            }
+            Op::NumericEquals
+            | Op::NumericNotEquals
+            | Op::NumericLessThan
+            | Op::NumericLessThanEquals
+            | Op::NumericGreaterThan
+            | Op::NumericGreaterThanEquals => q.over(request_values, |nth, v| {
+                let r = slot.number(nth, v).ok_or(CondError::ContextValue(v))?;
+                self.any_value(|i, pv| match pv {
+                    CondValue::Number(Some(p)) => Ok(op.accepts((*r).cmp(p))),
+                    _ => Err(CondError::PolicyValue(i)),
+                })
+            }),
+            Op::DateEquals
+            | Op::DateNotEquals
+            | Op::DateLessThan
+            | Op::DateLessThanEquals
+            | Op::DateGreaterThan
+            | Op::DateGreaterThanEquals => q.over(request_values, |nth, v| {
+                let r = slot.date(nth, v).ok_or(CondError::ContextValue(v))?;
+                self.any_value(|i, pv| match pv {
+                    CondValue::Date(Some(p)) => Ok(op.accepts(r.cmp(p))),
+                    _ => Err(CondError::PolicyValue(i)),
+                })
+            }),
+            Op::BinaryEquals => q.over(request_values, |nth, v| {
+                let r = slot.binary(nth, v).ok_or(CondError::ContextValue(v))?;
+                self.any_value(|i, pv| match pv {
+                    CondValue::Binary(Some(p)) => Ok(**p == *r),
+                    _ => Err(CondError::PolicyValue(i)),
+                })
+            }),
+            Op::IpAddress | Op::NotIpAddress => q.over(request_values, |nth, v| {
+                let r = slot.ip(nth, v).ok_or(CondError::ContextValue(v))?;
+                self.any_value(|i, pv| match pv {
+                    CondValue::Ip(Some(net)) => Ok(net.contains(&r)),
+                    _ => Err(CondError::PolicyValue(i)),
+                })
+            }),
+            // Handled above: presence only.
+            Op::Null => Ok(false),
         }
-        err.map_or(Ok(every), Err)
     }
 
     /// OR over the policy values, in a plain loop (see [`any_of`] for the rule).
-    fn any_value(
-        &self,
-        mut test: impl FnMut(usize, &CondValue) -> Result<bool, CondError>,
-    ) -> Result<bool, CondError> {
+    #[inline]
+    fn any_value<'a>(
+        &'a self,
+        mut test: impl FnMut(usize, &'a CondValue) -> Result<bool, CondError<'a>>,
+    ) -> Result<bool, CondError<'a>> {
         let mut err = None;
         for (i, pv) in self.values.iter().enumerate() {
             match test(i, pv) {
@@ -398,103 +492,42 @@ impl Condition {
         err.map_or(Ok(false), Err)
     }
 
-    fn bad_policy_value(&self, i: usize) -> CondError {
-        CondError::PolicyValue(self.raw_values.get(i).cloned().unwrap_or_default())
+    /// The policy value at `i` as written, for explanations.
+    pub(crate) fn raw_value(&self, i: usize) -> &str {
+        self.raw_values.get(i).map_or("", String::as_str)
     }
+}
 
-    /// Whether the request value `v` (number `nth` of the key's values in `slot`) matches at
-    /// least one policy value under the base (non-negated) form of the operator.
-    fn matches_any(
-        &self,
-        nth: usize,
-        v: &str,
-        slot: &Slot<'_>,
-        vars: &(impl Vars + ?Sized),
-    ) -> Result<bool, CondError> {
-        let op = self.operator.op;
-        let bad_request = || CondError::ContextValue(v.to_owned());
-        let unresolved = |u: super::pattern::Unresolved| CondError::Unresolved(u.0);
-        match op {
-            Op::StringEquals
-            | Op::StringNotEquals
-            | Op::StringEqualsIgnoreCase
-            | Op::StringNotEqualsIgnoreCase
-            | Op::Bool => {
-                let fold = matches!(
-                    op,
-                    Op::StringEqualsIgnoreCase | Op::StringNotEqualsIgnoreCase
-                );
-                let request_bool = if op == Op::Bool {
-                    Some(parse_bool(v).ok_or_else(bad_request)?)
-                } else {
-                    None
-                };
-                self.any_value(|i, pv| {
-                    let CondValue::Text(t) = pv else {
-                        return Err(self.bad_policy_value(i));
-                    };
-                    Ok(match request_bool {
-                        Some(b) => {
-                            let p = t.get(vars).map_err(unresolved)?;
-                            parse_bool(&p).ok_or_else(|| self.bad_policy_value(i))? == b
-                        }
-                        None if fold => eq_ignore_case(&t.get(vars).map_err(unresolved)?, v),
-                        None => t.equals(v, vars).map_err(unresolved)?,
-                    })
-                })
+/// How the request values of a key combine: `negated` operators test "matches none of the
+/// policy values"; `every` request value must pass (`ForAllValues`, and a negated operator
+/// without qualifier), or at least one.
+#[derive(Debug, Clone, Copy)]
+struct Quantifier {
+    negated: bool,
+    every: bool,
+}
+
+impl Quantifier {
+    /// Combines `matches_any` (whether request value `nth`, `v`, matches at least one policy
+    /// value under the base operator) over the request values. The deciding member wins over
+    /// errors (see the module doc: the result does not depend on order).
+    #[inline]
+    fn over<'a>(
+        self,
+        request_values: &'a [String],
+        mut matches_any: impl FnMut(usize, &'a str) -> Result<bool, CondError<'a>>,
+    ) -> Result<bool, CondError<'a>> {
+        let mut err = None;
+        for (nth, v) in request_values.iter().enumerate() {
+            match matches_any(nth, v) {
+                Ok(m) if (m != self.negated) != self.every => return Ok(!self.every),
+                Ok(_) => {}
+                Err(e) => {
+                    err.get_or_insert(e);
+                }
             }
-            Op::StringLike | Op::StringNotLike => self.any_value(|i, pv| match pv {
-                CondValue::Like(g) => g.matches(v, vars).map_err(unresolved),
-                _ => Err(self.bad_policy_value(i)),
-            }),
-            Op::ArnEquals | Op::ArnLike | Op::ArnNotEquals | Op::ArnNotLike => {
-                let arn = SplitArn::new(v);
-                self.any_value(|i, pv| match pv {
-                    CondValue::Arn(g) => g.matches(&arn, vars).map_err(unresolved),
-                    _ => Err(self.bad_policy_value(i)),
-                })
-            }
-            Op::NumericEquals
-            | Op::NumericNotEquals
-            | Op::NumericLessThan
-            | Op::NumericLessThanEquals
-            | Op::NumericGreaterThan
-            | Op::NumericGreaterThanEquals => {
-                let r = slot.number(nth, v).ok_or_else(bad_request)?;
-                self.any_value(|i, pv| match pv {
-                    CondValue::Number(Some(p)) => Ok(op.accepts((*r).cmp(p))),
-                    _ => Err(self.bad_policy_value(i)),
-                })
-            }
-            Op::DateEquals
-            | Op::DateNotEquals
-            | Op::DateLessThan
-            | Op::DateLessThanEquals
-            | Op::DateGreaterThan
-            | Op::DateGreaterThanEquals => {
-                let r = slot.date(nth, v).ok_or_else(bad_request)?;
-                self.any_value(|i, pv| match pv {
-                    CondValue::Date(Some(p)) => Ok(op.accepts(r.cmp(p))),
-                    _ => Err(self.bad_policy_value(i)),
-                })
-            }
-            Op::BinaryEquals => {
-                let r = slot.binary(nth, v).ok_or_else(bad_request)?;
-                self.any_value(|i, pv| match pv {
-                    CondValue::Binary(Some(p)) => Ok(**p == *r),
-                    _ => Err(self.bad_policy_value(i)),
-                })
-            }
-            Op::IpAddress | Op::NotIpAddress => {
-                let r = slot.ip(nth, v).ok_or_else(bad_request)?;
-                self.any_value(|i, pv| match pv {
-                    CondValue::Ip(Some(net)) => Ok(net.contains(&r)),
-                    _ => Err(self.bad_policy_value(i)),
-                })
-            }
-            // Handled before: presence only.
-            Op::Null => Ok(false),
         }
+        err.map_or(Ok(self.every), Err)
     }
 }
 
@@ -593,8 +626,9 @@ mod tests {
     use super::*;
 
     impl Condition {
-        fn eval_in(&self, ctx: &Context) -> Result<bool, CondError> {
+        fn eval_in(&self, ctx: &Context) -> Result<bool, String> {
             self.eval(&Slot::new(ctx.get_key(&self.key)), ctx)
+                .map_err(|e| format!("{e:?}"))
         }
     }
 

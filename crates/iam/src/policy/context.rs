@@ -43,13 +43,11 @@ pub struct Context {
     /// Sorted by key (hash, then name), for binary search. Keys lowercase; see the module
     /// invariant.
     entries: Vec<(Key, ContextValue)>,
-    /// The entries' hashes, in the same order: searched first, contiguous in memory.
-    hashes: Vec<u64>,
 }
 
 /// A condition-key name, lowercase, with a hash computed once: policies compile their keys
 /// into `Key`s, so that evaluation finds a key with a few integer comparisons and one string
-/// comparison (evaluation looks keys up once per condition per statement).
+/// comparison (evaluation looks each key of a policy up once per request).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Key {
     /// FNV-1a of `name` (declared first: it orders keys before the name does).
@@ -91,7 +89,6 @@ impl Context {
                 }
             }
             Err(i) => {
-                self.hashes.insert(i, key.hash);
                 self.entries.insert(i, (key, value));
             }
         }
@@ -150,7 +147,6 @@ impl Context {
     pub fn remove(&mut self, key: &str) -> Option<ContextValue> {
         let key = Key::new(key);
         let i = self.entries.binary_search_by(|(k, _)| k.cmp(&key)).ok()?;
-        self.hashes.remove(i);
         Some(self.entries.remove(i).1)
     }
 
@@ -161,15 +157,15 @@ impl Context {
 
     /// A key's value, by compiled key.
     pub(crate) fn get_key(&self, key: &Key) -> Option<&ContextValue> {
-        // INVARIANT: `hashes` and `entries` have the same order, sorted by hash first.
-        let first = self.hashes.partition_point(|h| *h < key.hash);
-        self.hashes
+        // INVARIANT: `entries` are sorted by key (hash, then name): search by hash, then
+        // compare names only where the hash matches.
+        let first = self.entries.partition_point(|(k, _)| k.hash < key.hash);
+        self.entries
             .get(first..)?
             .iter()
-            .take_while(|h| **h == key.hash)
-            .zip(self.entries.get(first..)?)
-            .find(|(_, (k, _))| k.name == key.name)
-            .map(|(_, (_, v))| v)
+            .take_while(|(k, _)| k.hash == key.hash)
+            .find(|(k, _)| k.name == key.name)
+            .map(|(_, v)| v)
     }
 
     /// The value of a single-valued key, as a policy variable sees it.

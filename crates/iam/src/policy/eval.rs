@@ -38,6 +38,8 @@
 //! layer (only which layer is named for a deny found in several does).
 //! INVARIANT: pure: no I/O, no clock, no global state.
 
+use std::cell::{Cell, OnceCell};
+
 use super::ast::{
     AwsPrincipal, Effect, Policy, PolicyKind, PrincipalClause, PrincipalSet, ResourceClause,
     ResourcePat, Statement,
@@ -372,11 +374,17 @@ struct Prepared<'r> {
     request: &'r Request,
     /// The caller has a permissions boundary (for the `NotPrincipal` rule below).
     has_boundary: bool,
+    /// The caller's identities ([`identities`]), listed when a `Principal` is first matched.
+    chain: OnceCell<Vec<(Identity<'r>, Strength)>>,
 }
 
-impl Prepared<'_> {
+impl<'r> Prepared<'r> {
     fn ctx(&self) -> &Context {
         &self.request.context
+    }
+
+    fn chain(&self) -> &[(Identity<'r>, Strength)] {
+        self.chain.get_or_init(|| identities(self.request))
     }
 }
 
@@ -393,6 +401,7 @@ pub fn evaluate<'a>(request: &Request, layers: &Layers<'a>) -> Decision<'a> {
         resource: SplitArn::new(&request.resource),
         request,
         has_boundary: layers.boundary.is_some(),
+        chain: OnceCell::new(),
     };
     let mut acc = Acc {
         matched: Vec::new(),
@@ -639,6 +648,8 @@ fn eval_layer<'a>(
             .iter()
             .map(|k| Slot::new(prep.ctx().get_key(k)))
             .collect();
+        // The results of the conditions several statements share, once known.
+        let shared = vec![Cell::new(None); p.policy.shared_conditions];
         for st in p.policy.statements() {
             let sref = StatementRef {
                 layer,
@@ -647,23 +658,26 @@ fn eval_layer<'a>(
                 index: st.index(),
                 effect: st.effect(),
             };
-            match eval_statement(st, with_principals, prep, &p.policy.keys, &slots) {
+            match eval_statement(st, with_principals, prep, &slots, &shared) {
                 StatementResult::NotApplicable => {}
                 StatementResult::Applies(strength) => {
                     acc.matched.push(sref);
                     record(&mut verdict, st.effect(), strength);
                 }
-                StatementResult::Invalid(kind) => acc.errors.push(EvalError {
+                StatementResult::Unresolved(key) => acc.errors.push(EvalError {
                     statement: sref,
-                    kind,
+                    kind: EvalErrorKind::UnresolvedVariable {
+                        variable: key.name().to_owned(),
+                    },
                 }),
-                StatementResult::Error(kind) => {
+                StatementResult::Failed(c, e) => {
+                    let (kind, decided) = condition_error(c, e);
                     acc.errors.push(EvalError {
                         statement: sref,
                         kind,
                     });
                     // Fail closed: a Deny that cannot be evaluated applies; an Allow does not.
-                    if st.effect() == Effect::Deny {
+                    if !decided && st.effect() == Effect::Deny {
                         acc.matched.push(sref);
                         verdict.deny = true;
                     }
@@ -681,36 +695,33 @@ fn record(verdict: &mut Verdict, effect: Effect, strength: Strength) {
     }
 }
 
-enum StatementResult {
+/// A statement's result, small and borrowed: the explanation is built only for errors.
+enum StatementResult<'s> {
     NotApplicable,
     Applies(Strength),
-    /// Not applicable because AWS deems it invalid for this request.
-    Invalid(EvalErrorKind),
-    /// Could not be decided.
-    Error(EvalErrorKind),
+    /// Not applicable because AWS deems it invalid for this request: a variable of its
+    /// `Resource` has no value.
+    Unresolved(&'s Key),
+    /// A condition could not be evaluated (and none was false).
+    Failed(&'s Condition, CondError<'s>),
 }
 
-fn eval_statement(
-    st: &Statement,
+fn eval_statement<'s>(
+    st: &'s Statement,
     with_principals: bool,
     prep: &Prepared<'_>,
-    keys: &[Key],
-    slots: &[Slot<'_>],
-) -> StatementResult {
+    slots: &'s [Slot<'s>],
+    shared: &[Cell<Option<bool>>],
+) -> StatementResult<'s> {
     // Action first: the cheapest test, and the one most statements fail.
     let action_hit = st.action.patterns.iter().any(|p| p.matches(&prep.action));
     if action_hit == st.action.negated {
         return StatementResult::NotApplicable;
     }
     // A variable with no value: the statement is invalid for this request.
-    for slot in &st.required_vars {
+    for (slot, key) in &st.required_vars {
         if slots.get(*slot).and_then(Slot::single).is_none() {
-            return StatementResult::Invalid(EvalErrorKind::UnresolvedVariable {
-                variable: keys
-                    .get(*slot)
-                    .map(|k| k.name().to_owned())
-                    .unwrap_or_default(),
-            });
+            return StatementResult::Unresolved(key);
         }
     }
     let resource_hit = |list: &[ResourcePat]| {
@@ -747,52 +758,75 @@ fn eval_statement(
     };
     // All conditions must hold. A false condition decides even beside an error, so that the
     // result does not depend on the order of the conditions.
-    let mut error: Option<StatementResult> = None;
-    let absent = Slot::default();
+    let mut error = None;
     for c in &st.conditions {
-        // INVARIANT: the compiler gave every condition its key's slot.
-        let slot = slots.get(c.slot).unwrap_or(&absent);
-        match c.eval(slot, slots) {
+        // INVARIANT: the compiler gave every condition its key's slot (unreachable).
+        let Some(slot) = slots.get(c.slot) else {
+            return StatementResult::NotApplicable;
+        };
+        // A condition shared with an earlier statement has the same result (same key, same
+        // values, same request); only answers are kept, errors are evaluated again.
+        let known = shared.get(c.shared);
+        let result = match known.and_then(Cell::get) {
+            Some(b) => Ok(b),
+            None => {
+                let result = c.eval(slot, slots);
+                if let (Some(cell), Ok(b)) = (known, &result) {
+                    cell.set(Some(*b));
+                }
+                result
+            }
+        };
+        match result {
             Ok(true) => {}
             Ok(false) => return StatementResult::NotApplicable,
             Err(e) => {
-                if error.is_none() {
-                    error = Some(condition_error(c, e));
-                }
+                error.get_or_insert((c, e));
             }
         }
     }
-    error.unwrap_or(StatementResult::Applies(strength))
+    match error {
+        Some((c, e)) => StatementResult::Failed(c, e),
+        None => StatementResult::Applies(strength),
+    }
 }
 
-fn condition_error(c: &Condition, e: CondError) -> StatementResult {
+/// The explanation of a condition error, and whether it decides the statement anyway: an
+/// unresolved variable makes the statement invalid (not applied, whatever its effect); an
+/// unreadable value leaves it undecided.
+fn condition_error(c: &Condition, e: CondError<'_>) -> (EvalErrorKind, bool) {
     let operator = c.operator_name.clone();
     let key = c.key.name().to_owned();
     match e {
-        CondError::Unresolved(variable) => {
-            StatementResult::Invalid(EvalErrorKind::UnresolvedVariable { variable })
-        }
-        CondError::PolicyValue(value) => {
-            StatementResult::Error(EvalErrorKind::InvalidPolicyValue {
+        CondError::Unresolved(variable) => (
+            EvalErrorKind::UnresolvedVariable {
+                variable: variable.name().to_owned(),
+            },
+            true,
+        ),
+        CondError::PolicyValue(i) => (
+            EvalErrorKind::InvalidPolicyValue {
                 operator,
                 key,
-                value,
-            })
-        }
-        CondError::ContextValue(value) => {
-            StatementResult::Error(EvalErrorKind::InvalidContextValue {
+                value: c.raw_value(i).to_owned(),
+            },
+            false,
+        ),
+        CondError::ContextValue(value) => (
+            EvalErrorKind::InvalidContextValue {
                 operator,
                 key,
-                value,
-            })
-        }
+                value: value.to_owned(),
+            },
+            false,
+        ),
     }
 }
 
 /// The identities a caller is known by, most specific first, with the strength a `Principal`
 /// naming each one carries.
-fn identities<'r>(prep: &'r Prepared<'_>) -> Vec<(Identity<'r>, Strength)> {
-    let p = &prep.request.principal;
+fn identities(request: &Request) -> Vec<(Identity<'_>, Strength)> {
+    let p = &request.principal;
     let account = (Identity::Account(p.account.as_str()), Strength::Account);
     match &p.kind {
         PrincipalKind::Root => vec![(Identity::Account(p.account.as_str()), Strength::Direct)],
@@ -843,10 +877,10 @@ fn principal_match(set: &PrincipalSet, prep: &Prepared<'_>) -> Option<Strength> 
     if set.any {
         return Some(Strength::Direct);
     }
-    identities(prep)
-        .into_iter()
+    prep.chain()
+        .iter()
         .filter(|(id, _)| listed(set, *id))
-        .map(|(_, s)| s)
+        .map(|(_, s)| *s)
         .max()
 }
 
@@ -862,7 +896,7 @@ fn principal_match(set: &PrincipalSet, prep: &Prepared<'_>) -> Option<Strength> 
 /// has a permissions boundary policy attached, regardless of the values specified in the
 /// NotPrincipal element" (IAM User Guide, "Permissions boundaries for IAM entities").
 fn not_principal_applies(set: &PrincipalSet, effect: Effect, prep: &Prepared<'_>) -> bool {
-    let chain = identities(prep);
+    let chain = prep.chain();
     match effect {
         Effect::Deny => {
             let bounded_iam = prep.has_boundary

@@ -25,6 +25,8 @@
 //! INVARIANT: parsing never panics and never accepts a document that says two things (duplicate
 //! JSON keys are a syntax error, see `json.rs`).
 
+use std::collections::HashMap;
+
 use super::ast::{
     ActionClause, AwsPrincipal, Effect, Policy, PolicyKind, PrincipalClause, PrincipalSet,
     ResourceClause, ResourcePat, Statement, Version,
@@ -307,17 +309,19 @@ impl Policy {
 
         let substitute = version == Some(Version::V2012_10_17);
         let mut keys: Vec<Key> = Vec::new();
-        let statements = raw
+        let mut statements: Vec<Statement> = raw
             .into_iter()
             .enumerate()
             .map(|(index, st)| compile_statement(index, st, substitute, &mut keys))
             .collect::<Result<_, _>>()?;
+        let shared_conditions = share_conditions(&mut statements);
         Ok(Self {
             kind,
             version,
             id,
             statements,
             keys,
+            shared_conditions,
         })
     }
 }
@@ -581,6 +585,29 @@ fn check_kind(st: &RawStatement<'_>, kind: PolicyKind) -> Result<(), PolicyError
     Ok(())
 }
 
+/// Numbers the conditions written identically in several statements (a policy often repeats
+/// its network or tag conditions in each statement), so that an evaluation decides each once;
+/// returns how many there are.
+fn share_conditions(statements: &mut [Statement]) -> usize {
+    let mut counts: HashMap<(String, String, Vec<String>), usize> = HashMap::new();
+    let owned = |c: &Condition| {
+        let (op, key, values) = c.identity();
+        (op.to_owned(), key.to_owned(), values.to_vec())
+    };
+    for c in statements.iter().flat_map(|st| &st.conditions) {
+        *counts.entry(owned(c)).or_default() += 1;
+    }
+    let mut shared: HashMap<(String, String, Vec<String>), usize> = HashMap::new();
+    for c in statements.iter_mut().flat_map(|st| &mut st.conditions) {
+        let id = owned(c);
+        if counts.get(&id).is_some_and(|n| *n > 1) {
+            let next = shared.len();
+            c.shared = *shared.entry(id).or_insert(next);
+        }
+    }
+    shared.len()
+}
+
 /// The slot of `key` in the policy's key table, added if new.
 fn slot(keys: &mut Vec<Key>, key: &Key) -> usize {
     match keys.iter().position(|k| k == key) {
@@ -655,7 +682,10 @@ fn compile_statement(
     }
     required_vars.sort();
     required_vars.dedup();
-    let required_vars = required_vars.iter().map(|k| slot(keys, k)).collect();
+    let required_vars = required_vars
+        .into_iter()
+        .map(|k| (slot(keys, &k), k))
+        .collect();
     let mut resource = resource;
     // Every variable reads its value from its key's slot.
     let resource_templates = match &mut resource {

@@ -269,17 +269,17 @@ impl ArnMatcher {
             return false;
         }
         // The resource part first: it is the one that differs most between ARNs.
-        self.parts
-            .iter()
-            .enumerate()
-            .skip(self.head_parts)
-            .rev()
-            .all(|(i, m)| {
-                if *m == Matcher::Any {
-                    return true;
-                }
-                let text = if i + 1 == k { arn.rest(i) } else { arn.part(i) };
-                text.is_some_and(|t| m.matches(t))
+        let last = k - 1;
+        let resource_part = match self.parts.get(last) {
+            Some(Matcher::Any) => true,
+            Some(m) => arn.rest(last).is_some_and(|t| m.matches(t)),
+            None => false,
+        };
+        resource_part
+            && (self.head_parts..last).all(|i| match self.parts.get(i) {
+                Some(Matcher::Any) => true,
+                Some(m) => arn.part(i).is_some_and(|t| m.matches(t)),
+                None => false,
             })
             && arn.text.starts_with(self.head.as_str())
     }
@@ -334,9 +334,9 @@ pub(crate) struct Template {
     pieces: Vec<Piece>,
 }
 
-/// A variable with no value in the request context and no default.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Unresolved(pub(crate) String);
+/// A variable with no value in the request context and no default: its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unresolved<'p>(pub(crate) &'p Key);
 
 impl Template {
     /// Parses `raw`. With `substitute` false (policy language 2008-10-17, or an element where
@@ -400,7 +400,7 @@ impl Template {
     fn texts<'s>(
         &'s self,
         vars: &'s (impl Vars + ?Sized),
-    ) -> impl Iterator<Item = Result<(&'s str, bool), Unresolved>> {
+    ) -> impl Iterator<Item = Result<(&'s str, bool), Unresolved<'s>>> {
         self.pieces.iter().map(|piece| match piece {
             Piece::Text(s) => Ok((s.as_str(), true)),
             Piece::Literal(s) => Ok((s.as_str(), false)),
@@ -411,7 +411,10 @@ impl Template {
     }
 
     /// The text, with variables replaced from `vars`.
-    pub(crate) fn resolve(&self, vars: &(impl Vars + ?Sized)) -> Result<String, Unresolved> {
+    pub(crate) fn resolve<'s>(
+        &'s self,
+        vars: &'s (impl Vars + ?Sized),
+    ) -> Result<String, Unresolved<'s>> {
         let mut out = String::new();
         for piece in self.texts(vars) {
             out.push_str(piece?.0);
@@ -421,7 +424,11 @@ impl Template {
 
     /// Whether the text, with variables replaced from `vars`, is `v`: compared piece by piece,
     /// without building it.
-    pub(crate) fn equals(&self, v: &str, vars: &(impl Vars + ?Sized)) -> Result<bool, Unresolved> {
+    pub(crate) fn equals<'s>(
+        &'s self,
+        v: &str,
+        vars: &'s (impl Vars + ?Sized),
+    ) -> Result<bool, Unresolved<'s>> {
         let mut rest = Some(v);
         for piece in self.texts(vars) {
             // Every variable is resolved even after a mismatch: an unresolved one is an error.
@@ -433,7 +440,11 @@ impl Template {
 
     /// Whether `v` starts with the text, with variables replaced from `vars` and the final
     /// `*` of the last piece dropped: matching a [`Shape::Prefix`] pattern.
-    fn starts(&self, v: &str, vars: &(impl Vars + ?Sized)) -> Result<bool, Unresolved> {
+    fn starts<'s>(
+        &'s self,
+        v: &str,
+        vars: &'s (impl Vars + ?Sized),
+    ) -> Result<bool, Unresolved<'s>> {
         let mut rest = Some(v);
         let last = self.pieces.len().saturating_sub(1);
         for (i, piece) in self.texts(vars).enumerate() {
@@ -448,7 +459,10 @@ impl Template {
     }
 
     /// The pattern, with variables replaced (as literal text) from `vars`.
-    pub(crate) fn resolve_glob(&self, vars: &(impl Vars + ?Sized)) -> Result<Vec<Tok>, Unresolved> {
+    pub(crate) fn resolve_glob<'s>(
+        &'s self,
+        vars: &'s (impl Vars + ?Sized),
+    ) -> Result<Vec<Tok>, Unresolved<'s>> {
         let mut out = Vec::new();
         for piece in self.texts(vars) {
             match piece? {
@@ -461,11 +475,11 @@ impl Template {
 
     /// `f` of the pattern with variables replaced (as literal text) from `vars`, built on the
     /// stack when it fits (a per-request pattern then costs no allocation).
-    pub(crate) fn with_glob<R>(
-        &self,
-        vars: &(impl Vars + ?Sized),
+    pub(crate) fn with_glob<'s, R>(
+        &'s self,
+        vars: &'s (impl Vars + ?Sized),
         f: impl FnOnce(&[Tok]) -> R,
-    ) -> Result<R, Unresolved> {
+    ) -> Result<R, Unresolved<'s>> {
         let mut buf = [Tok::Star; STACK_TOKENS];
         let mut len = 0usize;
         let mut fits = true;
@@ -496,15 +510,15 @@ impl Template {
 
 fn lookup<'v>(
     vars: &'v (impl Vars + ?Sized),
-    key: &Key,
+    key: &'v Key,
     slot: usize,
     default: Option<&'v str>,
-) -> Result<&'v str, Unresolved> {
+) -> Result<&'v str, Unresolved<'v>> {
     // Only single-valued keys can be variables (IAM User Guide, "Single-valued vs. multivalued
     // context keys": "you cannot use a multivalued context key as a policy variable").
     match vars.var(key, slot).or(default) {
         Some(v) => Ok(v),
-        None => Err(Unresolved(key.name().to_owned())),
+        None => Err(Unresolved(key)),
     }
 }
 
@@ -597,7 +611,7 @@ impl TextPat {
     pub(crate) fn get<'s>(
         &'s self,
         vars: &'s (impl Vars + ?Sized),
-    ) -> Result<Cow<'s, str>, Unresolved> {
+    ) -> Result<Cow<'s, str>, Unresolved<'s>> {
         match self {
             Self::Fixed(s) => Ok(Cow::Borrowed(s)),
             // A value that is one variable needs no copy.
@@ -612,7 +626,11 @@ impl TextPat {
     }
 
     /// Whether the value is `v` (case-sensitive), without copying it.
-    pub(crate) fn equals(&self, v: &str, vars: &(impl Vars + ?Sized)) -> Result<bool, Unresolved> {
+    pub(crate) fn equals<'s>(
+        &'s self,
+        v: &str,
+        vars: &'s (impl Vars + ?Sized),
+    ) -> Result<bool, Unresolved<'s>> {
         match self {
             Self::Fixed(s) => Ok(s == v),
             Self::Dynamic(t) => t.equals(v, vars),
@@ -671,11 +689,11 @@ impl LikePat {
     }
 
     /// Whether `text` matches; `Err` if a variable cannot be resolved.
-    pub(crate) fn matches(
-        &self,
+    pub(crate) fn matches<'s>(
+        &'s self,
         text: &str,
-        vars: &(impl Vars + ?Sized),
-    ) -> Result<bool, Unresolved> {
+        vars: &'s (impl Vars + ?Sized),
+    ) -> Result<bool, Unresolved<'s>> {
         match self {
             Self::Fixed(m) => Ok(m.matches(text)),
             Self::Dynamic(t, Shape::Exact) => t.equals(text, vars),
@@ -712,11 +730,11 @@ impl ArnPat {
     }
 
     /// Whether `arn` matches; `Err` if a variable cannot be resolved.
-    pub(crate) fn matches(
-        &self,
+    pub(crate) fn matches<'s>(
+        &'s self,
         arn: &SplitArn<'_>,
-        vars: &(impl Vars + ?Sized),
-    ) -> Result<bool, Unresolved> {
+        vars: &'s (impl Vars + ?Sized),
+    ) -> Result<bool, Unresolved<'s>> {
         match self {
             Self::Fixed(m) => Ok(m.matches(arn)),
             // Same result as compiling the resolved pattern (tested), without compiling it.

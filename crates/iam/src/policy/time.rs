@@ -16,11 +16,66 @@ const NANOS: i128 = 1_000_000_000;
 /// `±hh[:mm]` (UTC when absent; `T` and `Z` in either case), or epoch seconds (`1700000000`,
 /// optionally with a fraction).
 pub(crate) fn parse(s: &str) -> Option<Instant> {
+    if let Some(t) = parse_canonical(s) {
+        return Some(t);
+    }
     let s = s.trim();
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return parse_epoch(s);
     }
     parse_iso(s)
+}
+
+/// The form the request's time keys come in (`aws:CurrentTime`, see
+/// [`Context::set_time`](super::Context::set_time)), `YYYY-MM-DDThh:mm:ssZ`, read without
+/// splitting; `None` for anything else, which the general parser then reads (and rejects if
+/// it is out of range). Gives what the general parser gives.
+fn parse_canonical(s: &str) -> Option<Instant> {
+    let b: &[u8; 20] = s.as_bytes().try_into().ok()?;
+    let [
+        y0,
+        y1,
+        y2,
+        y3,
+        b'-',
+        mo0,
+        mo1,
+        b'-',
+        d0,
+        d1,
+        b'T' | b't',
+        h0,
+        h1,
+        b':',
+        mi0,
+        mi1,
+        b':',
+        s0,
+        s1,
+        b'Z' | b'z',
+    ] = *b
+    else {
+        return None;
+    };
+    let digits = |ds: &[u8]| -> Option<i64> {
+        ds.iter().try_fold(0i64, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    let year = digits(&[y0, y1, y2, y3])?;
+    let month = digits(&[mo0, mo1])?;
+    let day = digits(&[d0, d1])?;
+    let (h, m, sec) = (digits(&[h0, h1])?, digits(&[mi0, mi1])?, digits(&[s0, s1])?);
+    let valid = (1..=12).contains(&month)
+        && (1..=days_in_month(year, month)).contains(&day)
+        && h <= 23
+        && m <= 59
+        && sec <= 60;
+    if !valid {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    Some((i128::from(days) * 86_400 + i128::from(h * 3600 + m * 60 + sec)) * NANOS)
 }
 
 fn parse_epoch(s: &str) -> Option<Instant> {
@@ -203,6 +258,32 @@ mod tests {
             parse("2020-01-01T00:00:00.5Z"),
             Some(1_577_836_800 * NANOS + NANOS / 2)
         );
+    }
+
+    #[test]
+    fn the_canonical_form_reads_as_the_general_parser_reads_it() {
+        let mut checked = 0;
+        for year in [
+            "0000", "1969", "1970", "2000", "2024", "2100", "9999", "2a24",
+        ] {
+            for month in ["00", "01", "02", "04", "12", "13", "1x"] {
+                for day in ["00", "01", "28", "29", "30", "31", "32"] {
+                    for (t, z) in [("T", "Z"), ("t", "z"), ("T", "+"), (" ", "Z")] {
+                        for clock in ["00:00:00", "23:59:60", "24:00:00", "12:60:00", "7:00:000"] {
+                            let s = format!("{year}-{month}-{day}{t}{clock}{z}");
+                            let general = parse_iso(s.trim());
+                            assert!(
+                                parse_canonical(&s).is_none_or(|c| Some(c) == general),
+                                "{s}"
+                            );
+                            assert_eq!(parse(&s), general, "{s}");
+                            checked += usize::from(parse_canonical(&s).is_some());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 100);
     }
 
     #[test]
