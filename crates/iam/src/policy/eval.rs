@@ -760,16 +760,16 @@ fn eval_statement<'s>(
     // result does not depend on the order of the conditions.
     let mut error = None;
     for c in &st.conditions {
-        // INVARIANT: the compiler gave every condition its key's slot (unreachable).
-        let Some(slot) = slots.get(c.slot) else {
-            return StatementResult::NotApplicable;
-        };
         // A condition shared with an earlier statement has the same result (same key, same
         // values, same request); only answers are kept, errors are evaluated again.
         let known = shared.get(c.shared);
         let result = match known.and_then(Cell::get) {
             Some(b) => Ok(b),
             None => {
+                // INVARIANT: the compiler gave every condition its key's slot (unreachable).
+                let Some(slot) = slots.get(c.slot) else {
+                    return StatementResult::NotApplicable;
+                };
                 let result = c.eval(slot, slots);
                 if let (Some(cell), Ok(b)) = (known, &result) {
                     cell.set(Some(*b));

@@ -240,6 +240,11 @@ pub(crate) struct ArnMatcher {
     head: String,
     /// How many parts `head` covers.
     head_parts: usize,
+    /// When `head` covers every part but the last, and the last is `*`, a literal, or a
+    /// literal then `*` (`arn:aws:dynamodb:us-east-1:111122223333:table/Books*`): the whole
+    /// pattern as one text, and whether it is a prefix. The ARN then matches if it starts with
+    /// (or is) that text: the head's colons are the ARN's first ones, so its parts line up.
+    whole: Option<(String, bool)>,
 }
 
 impl ArnMatcher {
@@ -256,14 +261,27 @@ impl ArnMatcher {
             head.push(':');
             head_parts += 1;
         }
+        let whole = match parts.last() {
+            _ if head_parts + 1 != parts.len() => None,
+            Some(Matcher::Any) => Some((head.clone(), true)),
+            Some(Matcher::Prefix(p)) => Some((format!("{head}{p}"), true)),
+            Some(Matcher::Exact(e)) => Some((format!("{head}{e}"), false)),
+            Some(Matcher::Glob(_)) | None => None,
+        };
         Self {
             parts,
             head,
             head_parts,
+            whole,
         }
     }
 
     pub(crate) fn matches(&self, arn: &SplitArn<'_>) -> bool {
+        match &self.whole {
+            Some((text, true)) => return arn.text.starts_with(text.as_str()),
+            Some((text, false)) => return arn.text == text,
+            None => {}
+        }
         let k = self.parts.len();
         if k == 0 || arn.parts < k {
             return false;
@@ -822,6 +840,10 @@ mod tests {
             "arn:aws:iam::1:*",
             "arn:aws",
             "arn",
+            "ab*",
+            "abc",
+            "a:b:c:d:e:f:g:h",
+            "arn:aws:dynamodb:us-east-1:1:table/T:x*",
             "arn:aws:s3:::b*",
             "*",
             "arn:*:iam::1:role/?x",
@@ -832,6 +854,9 @@ mod tests {
             "arn:aws:dynamodb:us-east-1:1:table/T:x",
             "arn:aws:dynamodb:us-east-1:1",
             "arn:aws:iam::1:",
+            "abc",
+            "abcd",
+            "arn:aws:dynamodb:us-east-1:1:table/T:xy",
             "arn:aws:s3:::bucket",
             "arn:aws:iam::1:role/ax",
             "a:b:c:d:e:f:g:h",
