@@ -650,7 +650,9 @@ fn eval_layer<'a>(
             .collect();
         // The results of the conditions several statements share, once known.
         let shared = vec![Cell::new(None); p.policy.shared_conditions];
-        for st in p.policy.statements() {
+        let statements = p.policy.statements();
+        for (i, st) in statements.iter().enumerate() {
+            let remaining = statements.len().saturating_sub(i);
             let sref = StatementRef {
                 layer,
                 policy: p.id,
@@ -661,7 +663,7 @@ fn eval_layer<'a>(
             match eval_statement(st, with_principals, prep, &slots, &shared) {
                 StatementResult::NotApplicable => {}
                 StatementResult::Applies(strength) => {
-                    acc.matched.push(sref);
+                    push_matched(&mut acc.matched, sref, remaining);
                     record(&mut verdict, st.effect(), strength);
                 }
                 StatementResult::Unresolved(key) => acc.errors.push(EvalError {
@@ -678,7 +680,7 @@ fn eval_layer<'a>(
                     });
                     // Fail closed: a Deny that cannot be evaluated applies; an Allow does not.
                     if !decided && st.effect() == Effect::Deny {
-                        acc.matched.push(sref);
+                        push_matched(&mut acc.matched, sref, remaining);
                         verdict.deny = true;
                     }
                 }
@@ -686,6 +688,16 @@ fn eval_layer<'a>(
         }
     }
     verdict
+}
+
+/// Adds a statement that applied; when the list is full, makes room for the `remaining`
+/// statements of its policy at once (a policy whose statements all apply then costs one
+/// allocation, not one per doubling).
+fn push_matched<'a>(matched: &mut Vec<StatementRef<'a>>, sref: StatementRef<'a>, remaining: usize) {
+    if matched.len() == matched.capacity() {
+        matched.reserve(remaining.max(matched.len()));
+    }
+    matched.push(sref);
 }
 
 fn record(verdict: &mut Verdict, effect: Effect, strength: Strength) {

@@ -226,12 +226,27 @@ pub(crate) fn format_iso(epoch_secs: i64) -> String {
     let days = epoch_secs.div_euclid(86_400);
     let secs = epoch_secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        (secs % 3600) / 60,
-        secs % 60
-    )
+    let (h, mi, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
+    }
+    // Every request sets its time: digits written directly, without the formatting machinery.
+    let mut out = String::with_capacity(20);
+    for (value, width, then) in [
+        (y, 4, '-'),
+        (m, 2, '-'),
+        (d, 2, 'T'),
+        (h, 2, ':'),
+        (mi, 2, ':'),
+        (s, 2, 'Z'),
+    ] {
+        for place in (0..width).rev() {
+            let digit = (value / 10i64.pow(place)) % 10;
+            out.push(char::from_digit(u32::try_from(digit).unwrap_or(0), 10).unwrap_or('0'));
+        }
+        out.push(then);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -300,6 +315,38 @@ mod tests {
             assert_eq!(parse(bad), None, "{bad}");
         }
         assert!(parse("2020-02-29").is_some());
+    }
+
+    #[test]
+    fn formatting_writes_what_format_would() {
+        let reference = |epoch_secs: i64| {
+            let days = epoch_secs.div_euclid(86_400);
+            let secs = epoch_secs.rem_euclid(86_400);
+            let (y, m, d) = civil_from_days(days);
+            format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+                secs / 3600,
+                (secs % 3600) / 60,
+                secs % 60
+            )
+        };
+        let mut t: i64 = -70_000_000_000;
+        while t < 300_000_000_000 {
+            assert_eq!(format_iso(t), reference(t), "{t}");
+            t += 86_399 * 37 + 1;
+        }
+        for t in [
+            0,
+            1,
+            59,
+            3599,
+            86_399,
+            951_782_400,
+            253_402_300_799,
+            253_402_300_800,
+        ] {
+            assert_eq!(format_iso(t), reference(t), "{t}");
+        }
     }
 
     #[test]
