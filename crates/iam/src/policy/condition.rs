@@ -599,6 +599,10 @@ pub(crate) fn decode_base64(s: &str) -> Option<Vec<u8>> {
 }
 
 fn eq_ignore_case(a: &str, b: &str) -> bool {
+    // ASCII letters fold to one ASCII letter each: the same answer without decoding.
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
     a.chars()
         .flat_map(char::to_lowercase)
         .eq(b.chars().flat_map(char::to_lowercase))
@@ -879,6 +883,23 @@ mod tests {
             cond("ArnEquals", "aws:PrincipalArn", &["arn:aws:iam::*"]).eval_in(&c),
             Ok(true)
         );
+    }
+
+    #[test]
+    fn ignore_case_folds_ascii_and_unicode_alike() {
+        let general = |a: &str, b: &str| {
+            a.chars()
+                .flat_map(char::to_lowercase)
+                .eq(b.chars().flat_map(char::to_lowercase))
+        };
+        let words = [
+            "ReadOnly", "readonly", "READONLY", "read0nly", "", "Σσ", "σσ", "ς", "K", "\u{212a}",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(eq_ignore_case(a, b), general(a, b), "{a} {b}");
+            }
+        }
     }
 
     #[test]

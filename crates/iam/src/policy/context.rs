@@ -57,12 +57,7 @@ pub(crate) struct Key {
 
 impl Key {
     pub(crate) fn new(name: &str) -> Self {
-        // ASCII (every AWS key) lowercases byte by byte; the result is the same.
-        let name = if name.is_ascii() {
-            name.to_ascii_lowercase()
-        } else {
-            name.to_lowercase()
-        };
+        let name = name.to_lowercase();
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for b in name.bytes() {
             hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
