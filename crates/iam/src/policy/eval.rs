@@ -653,7 +653,8 @@ fn eval_layer<'a>(
         let statements = p.policy.statements();
         for (i, st) in statements.iter().enumerate() {
             let remaining = statements.len().saturating_sub(i);
-            let sref = StatementRef {
+            // Named only if it applies or errs.
+            let sref = || StatementRef {
                 layer,
                 policy: p.id,
                 sid: st.sid(),
@@ -663,11 +664,11 @@ fn eval_layer<'a>(
             match eval_statement(st, with_principals, prep, &slots, &shared) {
                 StatementResult::NotApplicable => {}
                 StatementResult::Applies(strength) => {
-                    push_matched(&mut acc.matched, sref, remaining);
+                    push_matched(&mut acc.matched, sref(), remaining);
                     record(&mut verdict, st.effect(), strength);
                 }
                 StatementResult::Unresolved(key) => acc.errors.push(EvalError {
-                    statement: sref,
+                    statement: sref(),
                     kind: EvalErrorKind::UnresolvedVariable {
                         variable: key.name().to_owned(),
                     },
@@ -675,12 +676,12 @@ fn eval_layer<'a>(
                 StatementResult::Failed(c, e) => {
                     let (kind, decided) = condition_error(c, e);
                     acc.errors.push(EvalError {
-                        statement: sref,
+                        statement: sref(),
                         kind,
                     });
                     // Fail closed: a Deny that cannot be evaluated applies; an Allow does not.
                     if !decided && st.effect() == Effect::Deny {
-                        push_matched(&mut acc.matched, sref, remaining);
+                        push_matched(&mut acc.matched, sref(), remaining);
                         verdict.deny = true;
                     }
                 }
