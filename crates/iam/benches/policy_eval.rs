@@ -5,6 +5,8 @@
 //! - `matching_all`: every statement names it (the worst case for conditions);
 //! - `distinct_all`: as `matching_all`, but no two statements have the same
 //!   condition values (nothing a kernel could share between statements);
+//! - `resource_policy`: a table's resource-based policy of N statements, each
+//!   naming two users (the caller among them), with `distinct_all`'s conditions;
 //! - `full_path`: the request path's `authz::decide` (gathering layers, filling
 //!   the context, memoized compiled policies) for a user with one inline
 //!   policy of N statements.
@@ -142,6 +144,44 @@ fn distinct_all(c: &mut Criterion) {
     kernel(c, "policy_eval/distinct_all", 1, true);
 }
 
+fn resource_policy(c: &mut Criterion) {
+    let mut g = c.benchmark_group("policy_eval/resource_policy");
+    let req = request();
+    for n in [1usize, 10, 100] {
+        let stmts: Vec<String> = (0..n)
+            .map(|i| {
+                // `distinct_all`'s statement, with a Principal.
+                statement(i, true, true).replacen(
+                    r#""Effect":"Allow","#,
+                    &format!(
+                        r#""Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{ACCOUNT}:user/u{i}","arn:aws:iam::{ACCOUNT}:user/alice"]}},"#
+                    ),
+                    1,
+                )
+            })
+            .collect();
+        let doc = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+            stmts.join(",")
+        );
+        let policy = Policy::parse(&doc, PolicyKind::Resource).expect("policy parses");
+        let layers = Layers {
+            resource: Some(PolicyRef {
+                id: "table",
+                policy: &policy,
+            }),
+            resource_account: Some(ACCOUNT.to_owned()),
+            ..Layers::default()
+        };
+        let d = evaluate(&req, &layers);
+        assert!(d.is_allowed() && d.matched.len() == n && d.errors.is_empty());
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| black_box(evaluate(black_box(&req), black_box(&layers)).outcome));
+        });
+    }
+    g.finish();
+}
+
 fn full_path(c: &mut Criterion) {
     let mut g = c.benchmark_group("policy_eval/full_path");
     let ctx = RequestContext {
@@ -210,5 +250,12 @@ fn full_path(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, matching_few, matching_all, distinct_all, full_path);
+criterion_group!(
+    benches,
+    matching_few,
+    matching_all,
+    distinct_all,
+    resource_policy,
+    full_path
+);
 criterion_main!(benches);
