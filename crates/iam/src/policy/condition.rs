@@ -266,7 +266,7 @@ pub(crate) enum CondValue {
     Number(Option<Decimal>),
     Date(Option<Instant>),
     Binary(Option<Vec<u8>>),
-    Ip(Option<IpNet>),
+    Ip(Option<Cidr>),
     Null(Option<bool>),
 }
 
@@ -464,7 +464,7 @@ impl Condition {
             Op::IpAddress | Op::NotIpAddress => q.over(request_values, |nth, v| {
                 let r = slot.ip(nth, v).ok_or(CondError::ContextValue(v))?;
                 self.any_value(|i, pv| match pv {
-                    CondValue::Ip(Some(net)) => Ok(net.contains(&r)),
+                    CondValue::Ip(Some(net)) => Ok(net.contains(r)),
                     _ => Err(CondError::PolicyValue(i)),
                 })
             }),
@@ -559,13 +559,49 @@ fn compile_value(op: Op, raw: &str, substitute: bool) -> CondValue {
         | Op::DateGreaterThan
         | Op::DateGreaterThanEquals => CondValue::Date(time::parse(raw)),
         Op::BinaryEquals => CondValue::Binary(decode_base64(raw)),
-        Op::IpAddress | Op::NotIpAddress => CondValue::Ip(parse_net(raw)),
+        Op::IpAddress | Op::NotIpAddress => CondValue::Ip(parse_net(raw).map(Cidr::new)),
         Op::Null => CondValue::Null(parse_bool(raw)),
     }
 }
 
 /// A CIDR block, or one address (IAM "uses the default prefix value of /32" for an address
 /// without prefix; /128 for IPv6).
+/// A CIDR block as masks, so that a containment test is an AND and a comparison (the test
+/// `IpNet::contains` makes, without its call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cidr {
+    v6: bool,
+    /// The network address (host bits clear).
+    network: u128,
+    mask: u128,
+}
+
+impl Cidr {
+    fn new(net: IpNet) -> Self {
+        match net {
+            IpNet::V4(n) => Self {
+                v6: false,
+                network: u128::from(u32::from(n.network())),
+                mask: u128::from(u32::from(n.netmask())),
+            },
+            IpNet::V6(n) => Self {
+                v6: true,
+                network: u128::from(n.network()),
+                mask: u128::from(n.netmask()),
+            },
+        }
+    }
+
+    /// Whether the block holds `ip` (an address of the other family is not in it).
+    fn contains(&self, ip: IpAddr) -> bool {
+        let (v6, bits) = match ip {
+            IpAddr::V4(a) => (false, u128::from(u32::from(a))),
+            IpAddr::V6(a) => (true, u128::from(a)),
+        };
+        v6 == self.v6 && bits & self.mask == self.network
+    }
+}
+
 fn parse_net(raw: &str) -> Option<IpNet> {
     let raw = raw.trim();
     if let Ok(net) = IpNet::from_str(raw) {
@@ -898,6 +934,44 @@ mod tests {
         for a in words {
             for b in words {
                 assert_eq!(eq_ignore_case(a, b), general(a, b), "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn cidr_containment_is_ipnets() {
+        let nets = [
+            "10.0.0.0/8",
+            "10.1.2.3/8",
+            "0.0.0.0/0",
+            "192.168.1.1",
+            "192.168.1.0/31",
+            "::/0",
+            "::1",
+            "2001:db8::/32",
+            "2001:db8::1/127",
+            "::ffff:10.0.0.0/104",
+        ];
+        let ips = [
+            "10.1.2.3",
+            "11.0.0.1",
+            "192.168.1.1",
+            "192.168.1.0",
+            "192.168.1.2",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "2001:db8::",
+            "2001:db8::1",
+            "2001:db9::",
+            "::ffff:10.1.2.3",
+        ];
+        for n in nets {
+            let net = parse_net(n).unwrap();
+            for ip in ips {
+                let ip = parse_request_ip(ip).unwrap();
+                assert_eq!(Cidr::new(net).contains(ip), net.contains(&ip), "{n} {ip}");
             }
         }
     }
