@@ -309,29 +309,13 @@ impl DynamoDb {
                 Ok(_) => {
                     let mut out = Map::new();
                     out.insert("UnprocessedItems".into(), json!({}));
-                    let rendered: Vec<Value> = caps
-                        .iter()
-                        .filter_map(|(name, c)| {
-                            c.render(
-                                name,
-                                input.return_consumed_capacity.as_deref().unwrap_or("NONE"),
-                            )
-                        })
-                        .collect();
-                    if !rendered.is_empty() {
-                        out.insert("ConsumedCapacity".into(), Value::Array(rendered));
-                    }
-                    if input.return_item_collection_metrics.as_deref() == Some("SIZE") {
-                        out.insert(
-                            "ItemCollectionMetrics".into(),
-                            Value::Object(
-                                metrics
-                                    .into_iter()
-                                    .map(|(k, v)| (k, Value::Array(v)))
-                                    .collect(),
-                            ),
-                        );
-                    }
+                    crate::items::add_multi_table_reports(
+                        &mut out,
+                        &caps,
+                        &input.return_consumed_capacity,
+                        &input.return_item_collection_metrics,
+                        metrics,
+                    );
                     return to_json(&Value::Object(out));
                 }
                 Err(rampart_storage::Error::Conflict { .. }) if attempt < MAX_ATTEMPTS => {

@@ -467,6 +467,36 @@ fn write_response(
     to_json(&Value::Object(out))
 }
 
+/// Adds the `ConsumedCapacity` list (one entry per table) and, when asked,
+/// the `ItemCollectionMetrics` map of a multi-table write (BatchWriteItem,
+/// TransactWriteItems) to `out`.
+pub(crate) fn add_multi_table_reports(
+    out: &mut Map<String, Value>,
+    caps: &std::collections::BTreeMap<String, Capacity>,
+    rcc: &Option<String>,
+    ricm: &Option<String>,
+    metrics: std::collections::BTreeMap<String, Vec<Value>>,
+) {
+    let rendered: Vec<Value> = caps
+        .iter()
+        .filter_map(|(name, c)| c.render(name, rcc.as_deref().unwrap_or("NONE")))
+        .collect();
+    if !rendered.is_empty() {
+        out.insert("ConsumedCapacity".into(), Value::Array(rendered));
+    }
+    if ricm.as_deref() == Some("SIZE") {
+        out.insert(
+            "ItemCollectionMetrics".into(),
+            Value::Object(
+                metrics
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::Array(v)))
+                    .collect(),
+            ),
+        );
+    }
+}
+
 /// The constraints every single-item write checks on its return modes.
 fn check_write_modes(
     v: &mut Validator,

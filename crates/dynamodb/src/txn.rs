@@ -499,29 +499,13 @@ impl DynamoDb {
             match self.commit_writes(batch, &writes).await {
                 Ok(_) => {
                     let mut out = Map::new();
-                    let rendered: Vec<Value> = caps
-                        .iter()
-                        .filter_map(|(n, c)| {
-                            c.render(
-                                n,
-                                input.return_consumed_capacity.as_deref().unwrap_or("NONE"),
-                            )
-                        })
-                        .collect();
-                    if !rendered.is_empty() {
-                        out.insert("ConsumedCapacity".into(), Value::Array(rendered));
-                    }
-                    if input.return_item_collection_metrics.as_deref() == Some("SIZE") {
-                        out.insert(
-                            "ItemCollectionMetrics".into(),
-                            Value::Object(
-                                metrics
-                                    .into_iter()
-                                    .map(|(k, v)| (k, Value::Array(v)))
-                                    .collect(),
-                            ),
-                        );
-                    }
+                    crate::items::add_multi_table_reports(
+                        &mut out,
+                        &caps,
+                        &input.return_consumed_capacity,
+                        &input.return_item_collection_metrics,
+                        metrics,
+                    );
                     return to_json(&Value::Object(out));
                 }
                 Err(rampart_storage::Error::Conflict { .. }) if attempt < MAX_ATTEMPTS => {
