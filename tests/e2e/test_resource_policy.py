@@ -1,10 +1,12 @@
 """DynamoDB resource-based policies end to end: PutResourcePolicy,
 GetResourcePolicy and DeleteResourcePolicy with their revision ids and
 errors, CreateTable's ResourcePolicy, the policy taking part in every
-authorization, and a table shared with another account of the organization
-through its policy and read by ARN."""
+authorization, a table shared with another account of the organization
+through its policy and read by ARN, and the policies of streams (boto3 and
+the AWS CLI)."""
 
 import json
+import time
 
 import boto3
 import pytest
@@ -230,3 +232,221 @@ def test_another_account_reads_a_shared_table_by_arn(srv):
                       f"User: arn:aws:sts::{member}:assumed-role/no-perms/bare is not authorized to perform: "
                       f"dynamodb:GetItem on resource: {table} because no identity-based policy allows the "
                       f"dynamodb:GetItem action", 400)
+
+
+# Streams: a policy attached to the stream ARN (…/stream/<label>), AWS's
+# "Attach a resource-based policy to a DynamoDB stream".
+
+STREAM_READS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+
+
+def streamed_table(ddb, name):
+    """Creates `name` with a stream; returns the stream's ARN."""
+    out = create_table(ddb, name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    stream = out["TableDescription"]["LatestStreamArn"]
+    assert stream.startswith(arn(name) + "/stream/")
+    return stream
+
+
+def not_found(arn_):
+    return ("ResourceNotFoundException", f"Requested resource not found: ResourcArn: {arn_} not found", 400)
+
+
+def test_stream_policy_put_get_delete_with_revision_ids(srv):
+    ddb = srv.client()
+    stream = streamed_table(ddb, "Music")
+    table_policy = doc(grant(f"arn:aws:iam::{ACCOUNT}:root", "dynamodb:GetItem", arn("Music")))
+    ddb.put_resource_policy(ResourceArn=arn("Music"), Policy=table_policy)
+    with pytest.raises(ClientError) as e:
+        ddb.get_resource_policy(ResourceArn=stream)
+    assert err(e) == ("PolicyNotFoundException",
+                      f"Resource-based policy not found for the provided ResourceArn: {stream}", 400)
+    policy = doc(grant(f"arn:aws:iam::{ACCOUNT}:user/John", STREAM_READS, stream))
+    rev = ddb.put_resource_policy(ResourceArn=stream, Policy=policy, ExpectedRevisionId="NO_POLICY")["RevisionId"]
+    assert rev.isdigit()
+    got = ddb.get_resource_policy(ResourceArn=stream)
+    assert (got["Policy"], got["RevisionId"]) == (policy, rev)
+    # The table keeps its own policy: two resources, two policies.
+    assert ddb.get_resource_policy(ResourceArn=arn("Music"))["Policy"] == table_policy
+    assert ddb.put_resource_policy(ResourceArn=stream, Policy=policy)["RevisionId"] == rev
+    second = doc(grant(f"arn:aws:iam::{ACCOUNT}:user/John", "dynamodb:GetRecords", stream))
+    for expected in ("NO_POLICY", "1"):
+        with pytest.raises(ClientError) as e:
+            ddb.put_resource_policy(ResourceArn=stream, Policy=second, ExpectedRevisionId=expected)
+        assert err(e)[0] == "PolicyNotFoundException"
+    rev2 = ddb.put_resource_policy(ResourceArn=stream, Policy=second, ExpectedRevisionId=rev,
+                                   ConfirmRemoveSelfResourceAccess=True)["RevisionId"]
+    assert rev2 != rev
+    with pytest.raises(ClientError) as e:
+        ddb.delete_resource_policy(ResourceArn=stream, ExpectedRevisionId=rev)
+    assert err(e)[0] == "PolicyNotFoundException"
+    assert ddb.delete_resource_policy(ResourceArn=stream, ExpectedRevisionId=rev2)["RevisionId"] == rev2
+    with pytest.raises(ClientError) as e:
+        ddb.get_resource_policy(ResourceArn=stream)
+    assert err(e)[0] == "PolicyNotFoundException"
+    assert "RevisionId" not in ddb.delete_resource_policy(ResourceArn=stream)
+    assert ddb.get_resource_policy(ResourceArn=arn("Music"))["Policy"] == table_policy
+
+
+def test_stream_policy_refusals(srv):
+    ddb = srv.client()
+    stream = streamed_table(ddb, "Music")
+    john = f"arn:aws:iam::{ACCOUNT}:user/John"
+
+    def refused(policy, resource=stream):
+        with pytest.raises(ClientError) as e:
+            ddb.put_resource_policy(ResourceArn=resource, Policy=policy)
+        return err(e)
+
+    # Only the stream reads: AWS's text for ListStreams in a stream's policy.
+    assert refused(doc(grant(john, ["dynamodb:GetRecords", "dynamodb:ListStreams"], stream))) == (
+        "ValidationException", "One or more parameter values were invalid: Invalid policy document: "
+        'The following action names are invalid: "dynamodb:ListStreams"', 400)
+    code, msg, _ = refused(doc(grant(john, ["dynamodb:GetItem", "dynamodb:PutItem"], stream)))
+    assert code == "ValidationException"
+    assert msg.endswith('The following action names are invalid: "dynamodb:GetItem", "dynamodb:PutItem"')
+    # …and the stream actions are not a table's.
+    code, msg, _ = refused(doc(grant(john, ["dynamodb:GetItem", "dynamodb:GetRecords"], arn("Music"))),
+                           resource=arn("Music"))
+    assert (code, msg.split(": ", 2)[-1]) == ("ValidationException",
+                                              'The following action names are invalid: "dynamodb:GetRecords"')
+    # Block public access and the 20 KB limit apply as to a table.
+    code, msg, _ = refused(doc({"Effect": "Allow", "Principal": "*", "Action": "dynamodb:GetRecords",
+                                "Resource": stream}))
+    assert code == "ValidationException" and "public access" in msg
+    assert refused(doc(grant(john, STREAM_READS, stream)) + " " * 20480)[0] == "ValidationException"
+    # Another label of the table, another table's label, a table without a stream: not found.
+    time.sleep(0.01)  # another label
+    streamed_table(ddb, "Other")
+    label = stream.rsplit("/", 1)[1]
+    create_table(ddb, "Plain")
+    for wrong in (f"{arn('Music')}/stream/2000-01-01T00:00:00.000",
+                  f"{arn('Other')}/stream/{label}",
+                  f"{arn('Plain')}/stream/{label}",
+                  f"{arn('Nope')}/stream/{label}",
+                  stream.replace(REGION, "eu-west-1")):
+        assert refused(doc(grant(john, STREAM_READS, wrong)), resource=wrong) == not_found(wrong)
+        with pytest.raises(ClientError) as e:
+            ddb.get_resource_policy(ResourceArn=wrong)
+        assert err(e) == not_found(wrong)
+    # CreateTable's ResourcePolicy is the table's, never its stream's.
+    with pytest.raises(ClientError) as e:
+        create_table(ddb, "Both", StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+                     ResourcePolicy=doc(grant(john, STREAM_READS, arn("Both") + "/stream/*")))
+    assert err(e)[0] == "ValidationException"
+    stream2 = streamed_table(ddb, "Both")
+    with pytest.raises(ClientError) as e:
+        ddb.get_resource_policy(ResourceArn=stream2)
+    assert err(e)[0] == "PolicyNotFoundException"
+
+
+def test_stream_policy_follows_its_stream(srv):
+    ddb = srv.client()
+    stream = streamed_table(ddb, "Music")
+    policy = doc(grant(f"arn:aws:iam::{ACCOUNT}:user/John", STREAM_READS, stream))
+    ddb.put_resource_policy(ResourceArn=stream, Policy=policy)
+    # A disabled stream keeps its policy, which can still be changed.
+    ddb.update_table(TableName="Music", StreamSpecification={"StreamEnabled": False})
+    assert ddb.describe_table(TableName="Music")["Table"]["LatestStreamArn"] == stream
+    assert ddb.get_resource_policy(ResourceArn=stream)["Policy"] == policy
+    # Enabling again makes a new stream: a new ARN, no policy; the old ARN is gone.
+    time.sleep(0.01)
+    new = ddb.update_table(TableName="Music", StreamSpecification={
+        "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})["TableDescription"]["LatestStreamArn"]
+    assert new != stream
+    with pytest.raises(ClientError) as e:
+        ddb.get_resource_policy(ResourceArn=new)
+    assert err(e)[0] == "PolicyNotFoundException"
+    with pytest.raises(ClientError) as e:
+        ddb.get_resource_policy(ResourceArn=stream)
+    assert err(e) == not_found(stream)
+    # DeleteTable removes the stream's policy with the table; a table created
+    # again under the name has a new stream without one.
+    ddb.put_resource_policy(ResourceArn=new, Policy=doc(grant(f"arn:aws:iam::{ACCOUNT}:user/John", STREAM_READS,
+                                                              new)))
+    ddb.delete_table(TableName="Music")
+    with pytest.raises(ClientError) as e:
+        ddb.get_resource_policy(ResourceArn=new)
+    assert err(e) == not_found(new)
+    time.sleep(0.01)
+    again = streamed_table(ddb, "Music")
+    assert again != new
+    with pytest.raises(ClientError) as e:
+        ddb.get_resource_policy(ResourceArn=again)
+    assert err(e)[0] == "PolicyNotFoundException"
+    with pytest.raises(ClientError) as e:
+        ddb.get_resource_policy(ResourceArn=new)
+    assert err(e) == not_found(new)
+
+
+def test_requests_on_a_stream_are_judged_by_the_streams_policy(srv):
+    root = srv.client()
+    stream = streamed_table(root, "Music")
+    table = arn("Music")
+    iam = srv.client("iam")
+    iam.create_user(UserName="auditor")
+    auditor_arn = f"arn:aws:iam::{ACCOUNT}:user/auditor"
+    iam.put_user_policy(UserName="auditor", PolicyName="p", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "dynamodb:GetResourcePolicy", "Resource": "*"}))
+    auditor = client(srv, iam.create_access_key(UserName="auditor")["AccessKey"])
+    root.put_resource_policy(ResourceArn=stream, Policy=doc(grant(auditor_arn, STREAM_READS, stream)))
+    # The table's policy denies the auditor everything, on every resource…
+    root.put_resource_policy(ResourceArn=table, Policy=doc(
+        {"Effect": "Deny", "Principal": {"AWS": auditor_arn}, "Action": "dynamodb:*", "Resource": "*"}))
+    with pytest.raises(ClientError) as e:
+        auditor.get_resource_policy(ResourceArn=table)
+    assert err(e) == ("AccessDeniedException",
+                      f"User: {auditor_arn} is not authorized to perform: dynamodb:GetResourcePolicy on resource: "
+                      f"{table} with an explicit deny in a resource-based policy", 400)
+    # …but a request on the stream is judged by the stream's own policy.
+    assert auditor.get_resource_policy(ResourceArn=stream)["Policy"] == doc(grant(auditor_arn, STREAM_READS, stream))
+    # Without an identity allow, the stream's policy (stream reads only) grants nothing else.
+    iam.delete_user_policy(UserName="auditor", PolicyName="p")
+    with pytest.raises(ClientError) as e:
+        auditor.get_resource_policy(ResourceArn=stream)
+    assert err(e) == ("AccessDeniedException",
+                      f"User: {auditor_arn} is not authorized to perform: dynamodb:GetResourcePolicy on resource: "
+                      f"{stream} because no identity-based policy allows the dynamodb:GetResourcePolicy action", 400)
+
+
+def test_stream_policy_with_the_aws_cli(srv, tmp_path):
+    ddb = srv.client()
+    stream = streamed_table(ddb, "MusicCollection")
+    policy = doc(grant(f"arn:aws:iam::{ACCOUNT}:user/John", STREAM_READS, stream))
+    path = tmp_path / "stream-policy.json"
+    path.write_text(policy)
+    put = json.loads(srv.cli("dynamodb", "put-resource-policy", "--resource-arn", stream,
+                             "--policy", f"file://{path}").stdout)
+    rev = put["RevisionId"]
+    got = json.loads(srv.cli("dynamodb", "get-resource-policy", "--resource-arn", stream).stdout)
+    assert got == {"Policy": policy, "RevisionId": rev}
+    # A forbidden action: AWS's error.
+    bad = tmp_path / "bad.json"
+    bad.write_text(doc(grant(f"arn:aws:iam::{ACCOUNT}:user/John", ["dynamodb:ListStreams"], stream)))
+    r = srv.cli("dynamodb", "put-resource-policy", "--resource-arn", stream, "--policy", f"file://{bad}",
+                check=False)
+    assert r.returncode in (254, 255), r.stderr
+    assert ("An error occurred (ValidationException) when calling the PutResourcePolicy operation: One or more "
+            "parameter values were invalid: Invalid policy document: The following action names are invalid: "
+            '"dynamodb:ListStreams"') in r.stderr
+    # A stale stream ARN.
+    stale = arn("MusicCollection") + "/stream/2000-01-01T00:00:00.000"
+    r = srv.cli("dynamodb", "put-resource-policy", "--resource-arn", stale, "--policy", f"file://{path}",
+                check=False)
+    assert r.returncode in (254, 255)
+    assert f"(ResourceNotFoundException) when calling the PutResourcePolicy operation: Requested resource not " \
+           f"found: ResourcArn: {stale} not found" in r.stderr
+    # Revision ids: a stale expected revision is refused, the current one deletes.
+    r = srv.cli("dynamodb", "delete-resource-policy", "--resource-arn", stream, "--expected-revision-id", "1",
+                check=False)
+    assert "(PolicyNotFoundException)" in r.stderr
+    deleted = json.loads(srv.cli("dynamodb", "delete-resource-policy", "--resource-arn", stream,
+                                 "--expected-revision-id", rev).stdout)
+    assert deleted == {"RevisionId": rev}
+    r = srv.cli("dynamodb", "get-resource-policy", "--resource-arn", stream, check=False)
+    assert "(PolicyNotFoundException)" in r.stderr
+    # DeleteTable takes the stream's policy with it.
+    srv.cli("dynamodb", "put-resource-policy", "--resource-arn", stream, "--policy", f"file://{path}")
+    srv.cli("dynamodb", "delete-table", "--table-name", "MusicCollection")
+    r = srv.cli("dynamodb", "get-resource-policy", "--resource-arn", stream, check=False)
+    assert "(ResourceNotFoundException)" in r.stderr

@@ -188,6 +188,14 @@ pub struct StreamMeta {
     pub view_type: String,
     /// The label (a timestamp) of the latest stream.
     pub label: String,
+    /// The stream's own resource-based policy, exactly as put. It belongs to
+    /// this stream (this label): a stream enabled later is a new stream with
+    /// a new ARN and starts without one.
+    #[serde(default)]
+    pub resource_policy: Option<String>,
+    /// The revision id of `resource_policy`.
+    #[serde(default)]
+    pub resource_policy_revision: Option<String>,
 }
 
 /// Encryption settings as requested (the KMS capability enforces them).
@@ -267,6 +275,13 @@ impl TableMeta {
     /// The table's ARN.
     pub fn arn(&self) -> String {
         table_arn(&self.region, &self.account, &self.name)
+    }
+
+    /// The ARN of the table's latest stream, if it ever had one.
+    pub fn stream_arn(&self) -> Option<String> {
+        self.stream
+            .as_ref()
+            .map(|s| format!("{}/stream/{}", self.arn(), s.label))
     }
 
     /// An index by name.
@@ -367,10 +382,7 @@ impl TableMeta {
                 );
             }
             m.insert("LatestStreamLabel".into(), json!(s.label));
-            m.insert(
-                "LatestStreamArn".into(),
-                json!(format!("{}/stream/{}", self.arn(), s.label)),
-            );
+            m.insert("LatestStreamArn".into(), json!(self.stream_arn()));
         }
         if let Some(sse) = &self.sse {
             let mut x = Map::new();
@@ -423,6 +435,25 @@ pub fn table_arn(region: &str, account: &str, name: &str) -> String {
 /// (region, account, name). `None` for anything else (an index or stream
 /// ARN, another service, a malformed string).
 pub fn parse_table_arn(s: &str) -> Option<(&str, &str, &str)> {
+    let (region, account, res) = split_dynamodb_arn(s)?;
+    let name = res.strip_prefix("table/")?;
+    (!name.is_empty() && !name.contains('/')).then_some((region, account, name))
+}
+
+/// The parts of a stream ARN,
+/// `arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL`:
+/// (region, account, table name, label). `None` for anything else.
+pub fn parse_stream_arn(s: &str) -> Option<(&str, &str, &str, &str)> {
+    let (region, account, res) = split_dynamodb_arn(s)?;
+    let (name, label) = res.strip_prefix("table/")?.split_once("/stream/")?;
+    let well_formed =
+        !name.is_empty() && !name.contains('/') && !label.is_empty() && !label.contains('/');
+    well_formed.then_some((region, account, name, label))
+}
+
+/// `arn:PARTITION:dynamodb:REGION:ACCOUNT:RESOURCE` → (region, account,
+/// resource), with a non-empty region and a 12-digit account.
+fn split_dynamodb_arn(s: &str) -> Option<(&str, &str, &str)> {
     let mut parts = s.splitn(6, ':');
     let (Some("arn"), Some(_partition), Some("dynamodb"), Some(region), Some(account), Some(res)) = (
         parts.next(),
@@ -434,13 +465,9 @@ pub fn parse_table_arn(s: &str) -> Option<(&str, &str, &str)> {
     ) else {
         return None;
     };
-    let name = res.strip_prefix("table/")?;
-    let well_formed = !region.is_empty()
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
-        && !name.is_empty()
-        && !name.contains('/');
-    well_formed.then_some((region, account, name))
+    let well_formed =
+        !region.is_empty() && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    well_formed.then_some((region, account, res))
 }
 
 /// Validates a table name the way every operation does. DynamoDB also takes
@@ -963,6 +990,11 @@ pub fn stream_from_spec(
             enabled: true,
             view_type: view.to_owned(),
             label: stream_label(now),
+            // "You can't attach a policy to a stream while creating it using
+            // the CreateTable or UpdateTable APIs." (Developer Guide, "Attach
+            // a resource-based policy to a DynamoDB stream".)
+            resource_policy: None,
+            resource_policy_revision: None,
         })),
         (Some(true), None) => Err(invalid(
             "One or more parameter values were invalid: StreamViewType is required when StreamEnabled is true",
@@ -1006,6 +1038,33 @@ pub fn sse_from_spec(spec: Option<&SseSpecification>) -> Result<Option<SseMeta>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stream_arns_parse_into_table_and_label() {
+        let arn =
+            "arn:aws:dynamodb:us-east-1:111122223333:table/Books/stream/2024-02-12T18:57:26.492";
+        assert_eq!(
+            parse_stream_arn(arn),
+            Some((
+                "us-east-1",
+                "111122223333",
+                "Books",
+                "2024-02-12T18:57:26.492"
+            ))
+        );
+        assert_eq!(parse_table_arn(arn), None);
+        for bad in [
+            "arn:aws:dynamodb:us-east-1:111122223333:table/Books",
+            "arn:aws:dynamodb:us-east-1:111122223333:table/Books/stream/",
+            "arn:aws:dynamodb:us-east-1:111122223333:table/Books/index/ByTitle",
+            "arn:aws:dynamodb:us-east-1:111122223333:table//stream/x",
+            "arn:aws:dynamodb:us-east-1:111122223333:table/Books/stream/x/y",
+            "arn:aws:dynamodb:us-east-1:1111:table/Books/stream/x",
+            "arn:aws:s3:us-east-1:111122223333:table/Books/stream/x",
+        ] {
+            assert_eq!(parse_stream_arn(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn stream_label_is_iso8601_with_millis() {

@@ -76,22 +76,35 @@ pub struct AuthzRequest {
     /// `dynamodb:Attributes`, …), computed by [`crate::authz_keys`].
     pub keys: Keys,
     /// The resource's own policy, `(name, document)`: the table's resource
-    /// policy (an index is governed by its table's policy).
+    /// policy (an index is governed by its table's policy), or for a stream
+    /// ARN the stream's own policy (never the table's).
     pub resource_policy: Option<(String, String)>,
 }
 
-/// A table a request names (by name or by ARN), resolved for authorization.
+/// A table or stream a request names (by name or by ARN), resolved for
+/// authorization.
 struct Target {
-    /// The table's ARN in its owner's account.
+    /// The resource's ARN in its owner's account.
     arn: String,
-    /// The table, if it exists.
+    /// The table (for a stream ARN, the stream's table), if it exists.
     table: Option<Arc<Table>>,
+    /// For a stream ARN, the stream's label.
+    stream: Option<String>,
 }
 
 impl Target {
+    /// The resource's policy: the table's, or for a stream ARN the policy of
+    /// that stream if it is the table's latest one (an older stream has
+    /// none).
     fn policy(&self) -> Option<(String, String)> {
         let t = self.table.as_ref()?;
-        let doc = t.meta.resource_policy.clone()?;
+        let doc = match &self.stream {
+            None => t.meta.resource_policy.clone()?,
+            Some(label) => {
+                let s = t.meta.stream.as_ref().filter(|s| s.label == *label)?;
+                s.resource_policy.clone()?
+            }
+        };
         Some((self.arn.clone(), doc))
     }
 
@@ -117,9 +130,10 @@ impl Target {
     }
 
     /// Adds `aws:ResourceTag/<key>` for each of the table's tags (attribute-
-    /// based access control on tables).
+    /// based access control on tables). A stream has tags of its own, not
+    /// its table's; Rampart does not tag streams, so a stream has none.
     fn with_resource_tags(&self, mut keys: Keys) -> Keys {
-        if let Some(t) = &self.table {
+        if let (Some(t), None) = (&self.table, &self.stream) {
             for (k, v) in &t.meta.tags {
                 keys.push((format!("aws:ResourceTag/{k}"), KeyValue::Single(v.clone())));
             }
@@ -326,21 +340,44 @@ impl DynamoDb {
                 .read()
                 .ok()
                 .and_then(|c| c.get(&(owner.to_owned(), table.to_owned())).cloned()),
+            stream: None,
         }
     }
 
-    /// The table a `ResourceArn` names; the ARN itself stays the resource.
+    /// The table or stream a `ResourceArn` names; the ARN itself stays the
+    /// resource.
     fn arn_target(&self, arn: &Option<String>) -> Target {
         let arn = arn.clone().unwrap_or_default();
+        let lookup = |owner: &str, name: &str| {
+            self.catalog
+                .read()
+                .ok()
+                .and_then(|c| c.get(&(owner.to_owned(), name.to_owned())).cloned())
+        };
+        let here = |region: &str| region == self.region.as_str();
+        if let Some((region, owner, name, label)) = crate::catalog::parse_stream_arn(&arn) {
+            let table = here(region).then(|| lookup(owner, name)).flatten();
+            let stream = Some(label.to_owned());
+            return Target { arn, table, stream };
+        }
         let table = crate::catalog::parse_table_arn(&arn)
-            .filter(|(region, _, _)| *region == self.region.as_str())
-            .and_then(|(_, owner, name)| {
-                self.catalog
-                    .read()
-                    .ok()
-                    .and_then(|c| c.get(&(owner.to_owned(), name.to_owned())).cloned())
-            });
-        Target { arn, table }
+            .filter(|(region, _, _)| here(region))
+            .and_then(|(_, owner, name)| lookup(owner, name));
+        Target {
+            arn,
+            table,
+            stream: None,
+        }
+    }
+
+    /// What an action on a resource named by its ARN (a table or a stream)
+    /// asks the authorizer, with the resource's own policy. The DynamoDB
+    /// Streams operations (DescribeStream, GetShardIterator, GetRecords on a
+    /// stream ARN) authorize through this, so a stream's resource policy
+    /// takes part in their decision.
+    pub fn resource_authz_request(&self, action: &str, arn: &str) -> AuthzRequest {
+        self.arn_target(&Some(arn.to_owned()))
+            .request(action, Keys::new())
     }
 
     /// The IAM actions and resources a call needs, each with its condition

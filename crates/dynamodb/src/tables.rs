@@ -11,6 +11,7 @@ use crate::catalog::{self, TableMeta, TtlMeta};
 use crate::error::{DynamoError, Result};
 use crate::layout::{self, CATALOG_TREE};
 use crate::model::*;
+use crate::resource_policy::PolicyResource;
 use crate::service::{DynamoDb, Table, table_description, to_json};
 use crate::validate::Validator;
 
@@ -49,8 +50,12 @@ impl DynamoDb {
             self.ids.uuid(),
             now,
         )?;
+        // CreateTable's policy is the table's: "You can't attach a policy to
+        // a stream while creating it using the CreateTable or UpdateTable
+        // APIs." (Developer Guide, "Attach a resource-based policy to a
+        // DynamoDB stream".)
         if let Some(doc) = &meta.resource_policy {
-            self.check_resource_policy(doc)?;
+            self.check_resource_policy(doc, PolicyResource::Table)?;
         }
         if self.table(account, &meta.name).is_some() {
             return Err(DynamoError::ResourceInUse(format!(
@@ -443,6 +448,8 @@ impl DynamoDb {
                         s.enabled = false;
                     }
                 }
+                // A new stream (new label, new ARN): the old stream and its
+                // resource policy are gone; the new one starts without.
                 _ => meta.stream = catalog::stream_from_spec(Some(spec), now)?,
             }
             changed = true;
