@@ -411,14 +411,17 @@ impl App {
         request_id: &RequestId,
         received_at: SystemTime,
     ) -> Result<RequestContext, ApiError> {
-        let headers: Vec<(String, String)> = parts
+        // Values that are not UTF-8 (obs-text) are read lossily; the rest are borrowed from
+        // hyper's header map, not copied. `iter` yields every value of a repeated name.
+        let headers: Vec<(&str, std::borrow::Cow<'_, str>)> = parts
             .headers
             .iter()
             .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
+                let value = match std::str::from_utf8(v.as_bytes()) {
+                    Ok(s) => std::borrow::Cow::Borrowed(s),
+                    Err(_) => String::from_utf8_lossy(v.as_bytes()),
+                };
+                (k.as_str(), value)
             })
             .collect();
         let signed = SignedRequest {

@@ -135,26 +135,6 @@ pub fn decide(
     let account = ctx.principal.account.as_str();
     let session = ctx.principal.session.as_deref();
 
-    // Condition keys.
-    let mut c = policy::Context::new();
-    c.set_principal_keys(&principal);
-    c.set_request_time(ctx.received_at);
-    c.set("aws:userid", ctx.principal.user_id.clone());
-    c.set_ip("aws:SourceIp", ctx.network.source_ip());
-    c.set_bool("aws:SecureTransport", ctx.tls.is_some());
-    c.set("aws:RequestedRegion", ctx.region.as_str());
-    if let Some(v) = &ctx.network.vpc_id {
-        c.set("aws:SourceVpc", v.clone());
-    }
-    if let Some(v) = &ctx.network.vpce_id {
-        c.set("aws:SourceVpce", v.clone());
-    }
-    if let Some(o) = org_id {
-        c.set("aws:PrincipalOrgID", o);
-    }
-    if let Some(a) = arn_account(input.resource) {
-        c.set("aws:ResourceAccount", a);
-    }
     let (user, role) = match ctx.principal.kind {
         CorePrincipalKind::User => {
             let name = ctx.principal.arn.rsplit('/').next().unwrap_or_default();
@@ -168,43 +148,6 @@ pub fn decide(
         }
         CorePrincipalKind::Root => (None, None),
     };
-    let entity_tags = user.map(|u| &u.tags).or(role.map(|r| &r.tags));
-    for (k, v) in entity_tags.into_iter().flatten() {
-        c.set(&format!("aws:PrincipalTag/{k}"), v.clone());
-    }
-    if let Some(s) = session {
-        for (k, v) in &s.tags {
-            c.set(&format!("aws:PrincipalTag/{k}"), v.clone());
-        }
-        c.set("aws:TokenIssueTime", iso8601(s.issued as i64));
-        match s.mfa_authenticated_at {
-            Some(t) => {
-                c.set_bool("aws:MultiFactorAuthPresent", true);
-                let now = epoch_seconds(ctx.received_at) as u64;
-                c.set("aws:MultiFactorAuthAge", now.saturating_sub(t).to_string());
-            }
-            None => {
-                c.set_bool("aws:MultiFactorAuthPresent", false);
-            }
-        }
-        if let Some(si) = &s.source_identity {
-            c.set("aws:SourceIdentity", si.clone());
-        }
-        for (k, v) in &s.web_identity {
-            c.set(k, v.clone());
-        }
-    }
-    for (k, v) in &input.keys {
-        match v {
-            ContextValue::Single(s) => {
-                c.set(k, s.clone());
-            }
-            ContextValue::Multi(m) => {
-                c.set_multi(k, m.iter().cloned());
-            }
-        }
-    }
-
     // The policies of each layer, compiled.
     let failed: std::cell::RefCell<Vec<String>> = std::cell::RefCell::new(Vec::new());
     let load_with =
@@ -310,12 +253,6 @@ pub fn decide(
         .resource_policy
         .and_then(|(id, doc, kind)| load_other(id.to_owned(), doc, kind));
 
-    let request = Request {
-        principal: principal.clone(),
-        action: input.action.to_owned(),
-        resource: input.resource.to_owned(),
-        context: c,
-    };
     let failed = failed.into_inner();
     if !failed.is_empty() {
         return AuthzDecision {
@@ -332,6 +269,28 @@ pub fn decide(
             ),
         };
     }
+    // Condition keys cost ~10k instructions to build (names, times, addresses as strings);
+    // most requests meet only policies without conditions or variables, whose decisions
+    // cannot depend on them. Build them only when a policy that applies may read one.
+    let needs_context = identity
+        .iter()
+        .chain(boundary.iter())
+        .chain(session_policies.iter())
+        .chain(scp_levels.iter().flatten())
+        .chain(resource_policy.iter())
+        .any(|(_, p)| p.reads_context());
+    let entity_tags = user.map(|u| &u.tags).or(role.map(|r| &r.tags));
+    let context = if needs_context {
+        request_context(ctx, input, &principal, org_id, entity_tags)
+    } else {
+        policy::Context::new()
+    };
+    let request = Request {
+        principal,
+        action: input.action.to_owned(),
+        resource: input.resource.to_owned(),
+        context,
+    };
     fn refs(v: &[(String, Arc<Policy>)]) -> Vec<PolicyRef<'_>> {
         v.iter()
             .map(|(id, p)| PolicyRef {
@@ -385,13 +344,84 @@ pub fn decide(
         } else {
             Vec::new()
         },
-        message: decision.access_denied_message(&principal.arn, input.action, input.resource),
+        message: decision.access_denied_message(
+            &request.principal.arn,
+            input.action,
+            input.resource,
+        ),
         explanation: if detail {
             explain(&decision)
         } else {
             String::new()
         },
     }
+}
+
+/// The condition keys of a request: the global keys from the authenticated principal, its
+/// tags and session, the connection, and the service's own keys from `input`.
+fn request_context(
+    ctx: &RequestContext,
+    input: &AuthzInput<'_>,
+    principal: &Principal,
+    org_id: Option<&str>,
+    entity_tags: Option<&crate::store::Tags>,
+) -> policy::Context {
+    let session = ctx.principal.session.as_deref();
+    let mut c = policy::Context::new();
+    c.set_principal_keys(principal);
+    c.set_request_time(ctx.received_at);
+    c.set("aws:userid", ctx.principal.user_id.clone());
+    c.set_ip("aws:SourceIp", ctx.network.source_ip());
+    c.set_bool("aws:SecureTransport", ctx.tls.is_some());
+    c.set("aws:RequestedRegion", ctx.region.as_str());
+    if let Some(v) = &ctx.network.vpc_id {
+        c.set("aws:SourceVpc", v.clone());
+    }
+    if let Some(v) = &ctx.network.vpce_id {
+        c.set("aws:SourceVpce", v.clone());
+    }
+    if let Some(o) = org_id {
+        c.set("aws:PrincipalOrgID", o);
+    }
+    if let Some(a) = arn_account(input.resource) {
+        c.set("aws:ResourceAccount", a);
+    }
+    for (k, v) in entity_tags.into_iter().flatten() {
+        c.set(&format!("aws:PrincipalTag/{k}"), v.clone());
+    }
+    if let Some(s) = session {
+        for (k, v) in &s.tags {
+            c.set(&format!("aws:PrincipalTag/{k}"), v.clone());
+        }
+        c.set("aws:TokenIssueTime", iso8601(s.issued as i64));
+        match s.mfa_authenticated_at {
+            Some(t) => {
+                c.set_bool("aws:MultiFactorAuthPresent", true);
+                let now = epoch_seconds(ctx.received_at) as u64;
+                c.set("aws:MultiFactorAuthAge", now.saturating_sub(t).to_string());
+            }
+            None => {
+                c.set_bool("aws:MultiFactorAuthPresent", false);
+            }
+        }
+        if let Some(si) = &s.source_identity {
+            c.set("aws:SourceIdentity", si.clone());
+        }
+        for (k, v) in &s.web_identity {
+            c.set(k, v.clone());
+        }
+    }
+    for (k, v) in &input.keys {
+        match v {
+            ContextValue::Single(s) => {
+                c.set(k, s.clone());
+            }
+            ContextValue::Multi(m) => {
+                c.set_multi(k, m.iter().cloned());
+            }
+        }
+    }
+    c
 }
 
 /// One line saying which layer decided and which statements applied.

@@ -163,16 +163,23 @@ pub(crate) fn write_header_value(value: &str, out: &mut impl Sink) {
 /// Writes the canonical-headers block and the signed-headers line of the canonical request,
 /// for the header names in `signed` (as the client listed them). Repeated headers are joined
 /// with `,` in the order received (`get-header-key-duplicate`, `get-header-value-order`).
-pub(crate) fn write_headers(headers: &[(String, String)], signed: &[String], out: &mut impl Sink) {
+pub(crate) fn write_headers<H: crate::Header>(
+    headers: &[H],
+    signed: &[String],
+    out: &mut impl Sink,
+) {
     for name in signed {
         out.put(name);
         out.put(":");
         let mut first = true;
-        for (_, value) in headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        for h in headers
+            .iter()
+            .filter(|h| h.name().eq_ignore_ascii_case(name))
+        {
             if !first {
                 out.put(",");
             }
-            write_header_value(value, out);
+            write_header_value(h.value(), out);
             first = false;
         }
         out.put("\n");
@@ -196,8 +203,8 @@ pub(crate) struct CanonicalParts<'a> {
 }
 
 /// Writes the whole canonical request.
-pub(crate) fn write_canonical_request(
-    req: &crate::SignedRequest<'_>,
+pub(crate) fn write_canonical_request<H: crate::Header>(
+    req: &crate::SignedRequest<'_, H>,
     parts: &CanonicalParts<'_>,
     out: &mut impl Sink,
 ) {

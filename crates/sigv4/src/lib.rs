@@ -41,7 +41,7 @@ pub use error::{
     ExpiresProblem, MissingAuthorizationParts, MissingQueryParameters, ScopeMismatch, SigV4Error,
 };
 pub use parse::{
-    ALGORITHM, Expectations, MAX_CLOCK_SKEW, MAX_EXPIRES, ParsedAuth, SignedRequest, parse,
+    ALGORITHM, Expectations, Header, MAX_CLOCK_SKEW, MAX_EXPIRES, ParsedAuth, SignedRequest, parse,
 };
 pub use verify::{
     PresignedToken, SigningKeyCache, canonical_request, signature, signing_key, string_to_sign,

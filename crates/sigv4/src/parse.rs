@@ -37,10 +37,49 @@ pub const MAX_EXPIRES: Duration = Duration::from_secs(604_800);
 const SKEW_SECS: u32 = 900;
 const MAX_EXPIRES_SECS: u32 = 604_800;
 
+/// One header of a request: its name (any case) and its value, as received.
+///
+/// Implemented for owned `(String, String)` pairs and for borrowed `(&str, &str)` and
+/// `(&str, Cow<str>)` pairs, so a server can hand its HTTP library's headers over without
+/// copying them.
+pub trait Header {
+    /// The name, in any case.
+    fn name(&self) -> &str;
+    /// The value, as received.
+    fn value(&self) -> &str;
+}
+
+impl Header for (String, String) {
+    fn name(&self) -> &str {
+        &self.0
+    }
+    fn value(&self) -> &str {
+        &self.1
+    }
+}
+
+impl Header for (&str, &str) {
+    fn name(&self) -> &str {
+        self.0
+    }
+    fn value(&self) -> &str {
+        self.1
+    }
+}
+
+impl Header for (&str, std::borrow::Cow<'_, str>) {
+    fn name(&self) -> &str {
+        self.0
+    }
+    fn value(&self) -> &str {
+        &self.1
+    }
+}
+
 /// An HTTP request as far as SigV4 is concerned. The caller (the `front` crate) fills it from
 /// whatever HTTP types it uses; nothing here is normalised beforehand.
-#[derive(Debug, Clone, Copy)]
-pub struct SignedRequest<'a> {
+#[derive(Debug)]
+pub struct SignedRequest<'a, H: Header = (String, String)> {
     /// The method as received (`GET`, `POST`...).
     pub method: &'a str,
     /// The path as received on the wire: percent-encoded, without the query.
@@ -48,10 +87,19 @@ pub struct SignedRequest<'a> {
     /// The raw query string, without the `?`; empty when there is none.
     pub query: &'a str,
     /// Every header as received, in order; names in any case, names may repeat.
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [H],
     /// The whole body.
     pub body: &'a [u8],
 }
+
+// Every field is a reference: copyable whatever `H` is (a derive would ask `H: Copy`).
+impl<H: Header> Clone for SignedRequest<'_, H> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<H: Header> Copy for SignedRequest<'_, H> {}
 
 /// What the request must be scoped to, and the server's presigning policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,8 +251,8 @@ impl fmt::Debug for ParsedAuth {
 /// Reads and checks the request's SigV4 parameters (header form `Authorization:
 /// AWS4-HMAC-SHA256 ...` or presigned form `?X-Amz-Algorithm=...`), everything but the
 /// signature itself: see the module doc for the order. `now` is the server's clock.
-pub fn parse(
-    req: &SignedRequest<'_>,
+pub fn parse<H: crate::Header>(
+    req: &SignedRequest<'_, H>,
     now: SystemTime,
     expected: &Expectations<'_>,
 ) -> Result<ParsedAuth, SigV4Error> {
@@ -219,19 +267,19 @@ pub fn parse(
 }
 
 /// The first value of header `name` (any case).
-pub(crate) fn first_header<'r>(headers: &'r [(String, String)], name: &str) -> Option<&'r str> {
+pub(crate) fn first_header<'r, H: Header>(headers: &'r [H], name: &str) -> Option<&'r str> {
     headers
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+        .find(|h| h.name().eq_ignore_ascii_case(name))
+        .map(Header::value)
 }
 
 fn hashed(header: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(header.as_bytes()))
 }
 
-fn parse_header_form(
-    req: &SignedRequest<'_>,
+fn parse_header_form<H: crate::Header>(
+    req: &SignedRequest<'_, H>,
     raw: &str,
     now: SystemTime,
     expected: &Expectations<'_>,
@@ -333,8 +381,8 @@ impl QueryAuth {
     }
 }
 
-fn parse_query_form(
-    req: &SignedRequest<'_>,
+fn parse_query_form<H: crate::Header>(
+    req: &SignedRequest<'_, H>,
     q: QueryAuth,
     now: SystemTime,
     expected: &Expectations<'_>,
@@ -455,8 +503,8 @@ enum Form {
 }
 
 /// Steps 4 and 5, common to both forms.
-fn finish(
-    req: &SignedRequest<'_>,
+fn finish<H: crate::Header>(
+    req: &SignedRequest<'_, H>,
     f: Fields<'_>,
     signed_at: i64,
     form: Form,

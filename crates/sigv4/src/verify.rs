@@ -34,8 +34,8 @@ impl Sink for HmacSha256 {
 /// Errors: [`SigV4Error::PayloadHashMismatch`] when the request declares an
 /// `x-amz-content-sha256` other than its body's hash, otherwise
 /// [`SigV4Error::SignatureDoesNotMatch`] for any difference.
-pub fn verify(
-    req: &SignedRequest<'_>,
+pub fn verify<H: crate::Header>(
+    req: &SignedRequest<'_, H>,
     auth: &ParsedAuth,
     secret: &Secret<String>,
 ) -> Result<(), SigV4Error> {
@@ -46,8 +46,8 @@ pub fn verify(
 
 /// [`verify`], taking the signing key from `cache` (and filling it), which spares the four
 /// HMACs of the key derivation on every request but the first of the day per key and scope.
-pub fn verify_cached(
-    req: &SignedRequest<'_>,
+pub fn verify_cached<H: crate::Header>(
+    req: &SignedRequest<'_, H>,
     auth: &ParsedAuth,
     secret: &Secret<String>,
     cache: &SigningKeyCache,
@@ -55,8 +55,8 @@ pub fn verify_cached(
     check_signature(req, auth, |auth| cache.signing_key(auth, secret))
 }
 
-fn check_signature(
-    req: &SignedRequest<'_>,
+fn check_signature<H: crate::Header>(
+    req: &SignedRequest<'_, H>,
     auth: &ParsedAuth,
     key: impl FnOnce(&ParsedAuth) -> Secret<[u8; 32]>,
 ) -> Result<(), SigV4Error> {
@@ -127,16 +127,16 @@ pub enum PresignedToken {
 /// AWS quirk: only S3 honours `x-amz-content-sha256` (and its `UNSIGNED-PAYLOAD` and
 /// `STREAMING-*` values); every other service hashes the body itself. A declared hash, in the
 /// header or the presigned query, must therefore be the body's, or the request is refused.
-fn check_declared_payload_hash(
-    req: &SignedRequest<'_>,
+fn check_declared_payload_hash<H: crate::Header>(
+    req: &SignedRequest<'_, H>,
     payload_hash: &str,
 ) -> Result<(), SigV4Error> {
     let honest = |declared: &str| declared.trim().eq_ignore_ascii_case(payload_hash);
     let header_ok = req
         .headers
         .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"))
-        .all(|(_, v)| honest(v));
+        .filter(|h| h.name().eq_ignore_ascii_case("x-amz-content-sha256"))
+        .all(|h| honest(h.value()));
     let query_ok = req.query.is_empty()
         || query_pairs(req.query)
             .filter(|(k, _)| {
@@ -217,8 +217,8 @@ pub fn signature(key: &Secret<[u8; 32]>, string_to_sign: &str) -> String {
 /// The canonical request of `req` as AWS defines it, for tests and diagnostics (verification
 /// hashes the same bytes without building the string). `token` matters only for a presigned
 /// request carrying `X-Amz-Security-Token`.
-pub fn canonical_request(
-    req: &SignedRequest<'_>,
+pub fn canonical_request<H: crate::Header>(
+    req: &SignedRequest<'_, H>,
     auth: &ParsedAuth,
     token: PresignedToken,
 ) -> String {

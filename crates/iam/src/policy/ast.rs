@@ -80,9 +80,20 @@ pub struct Policy {
     /// How many distinct conditions appear in more than one statement (see
     /// [`Condition::shared`]): an evaluation decides each once.
     pub(crate) shared_conditions: usize,
+    /// Whether any statement has a condition or a policy variable: only then can a decision
+    /// depend on the request's condition keys (see [`Policy::reads_context`]).
+    pub(crate) reads_context: bool,
 }
 
 impl Policy {
+    /// Whether evaluating this policy may read a condition key of the request: true when a
+    /// statement has a `Condition` or the document uses a policy variable (`${...}`)
+    /// anywhere. When false, its decision is the same for every context, so a caller may
+    /// skip building one.
+    pub fn reads_context(&self) -> bool {
+        self.reads_context
+    }
+
     /// The document's `Id` element.
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()

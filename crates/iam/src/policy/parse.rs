@@ -315,6 +315,13 @@ impl Policy {
             .map(|(index, st)| compile_statement(index, st, substitute, &mut keys))
             .collect::<Result<_, _>>()?;
         let shared_conditions = share_conditions(&mut statements);
+        // Conservative on purpose: any `${` in the text (in any element, whatever the
+        // version) counts as a variable, so a policy is never wrongly judged context-free.
+        let reads_context = !keys.is_empty()
+            || document.contains("${")
+            || statements
+                .iter()
+                .any(|s| !s.conditions.is_empty() || !s.required_vars.is_empty());
         Ok(Self {
             kind,
             version,
@@ -322,6 +329,7 @@ impl Policy {
             statements,
             keys,
             shared_conditions,
+            reads_context,
         })
     }
 }
@@ -793,6 +801,28 @@ mod tests {
     }
 
     const OK: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"*"}}"#;
+
+    #[test]
+    fn reads_context_only_with_conditions_or_variables() {
+        let reads = |doc: &str| {
+            Policy::parse(doc, PolicyKind::Identity)
+                .unwrap()
+                .reads_context()
+        };
+        assert!(!reads(OK));
+        assert!(!reads(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:*:*:table/T"},{"Effect":"Deny","NotAction":"s3:*","NotResource":"*"}]}"#
+        ));
+        assert!(reads(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}}"#
+        ));
+        assert!(reads(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"arn:aws:dynamodb:*:*:table/${aws:username}"}}"#
+        ));
+        assert!(reads(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:GetItem","NotResource":"arn:aws:dynamodb:*:*:table/${aws:username, 'x'}"}}"#
+        ));
+    }
 
     #[test]
     fn a_minimal_identity_policy_parses() {
