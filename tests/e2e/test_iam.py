@@ -261,3 +261,25 @@ def test_virtual_mfa_device_enables_and_gates_session_tokens(server, iam, reques
     iam.delete_virtual_mfa_device(SerialNumber=serial)
     assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == [] or all(
         d["SerialNumber"] != serial for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"])
+
+
+def test_access_key_last_used_survives_a_restart(fresh_server):
+    import datetime
+    s = fresh_server.start()
+    iam = s.client("iam")
+    iam.create_user(UserName="lastused")
+    key = iam.create_access_key(UserName="lastused")["AccessKey"]
+    before = datetime.datetime.now(datetime.timezone.utc)
+    user_sts = s.client("sts", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    assert user_sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/lastused"
+    # A graceful stop writes what the minute-wise flush had not yet.
+    assert s.stop() == 0
+    s.start()
+    last = s.client("iam").get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+    assert last["UserName"] == "lastused"
+    used = last["AccessKeyLastUsed"]
+    assert used["ServiceName"] == "sts"
+    assert used["Region"] == "us-east-1"
+    # Reported to the minute, like AWS.
+    assert used["LastUsedDate"].second == 0
+    assert before.replace(second=0, microsecond=0) <= used["LastUsedDate"] <= datetime.datetime.now(datetime.timezone.utc)

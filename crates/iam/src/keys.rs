@@ -1,9 +1,17 @@
 //! The account, its root user and access keys, persisted through the storage
 //! trait with every secret access key sealed under the root key.
+//!
+//! A key's last use (for `GetAccessKeyLastUsed`) is noted in memory on the
+//! request path and written into the key's record off it, by
+//! [`KeyStore::flush_last_used`] (run every [`LAST_USED_FLUSH_EVERY`] by
+//! [`KeyStore::spawn_background`], and once more at shutdown).
+//! INVARIANT: the request path never writes storage for last use; the time is
+//! kept to the minute, so a key's record changes at most once a minute for it
+//! (or when the service or region it is used with changes).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use rampart_core::{AccountId, IdSource, Principal, PrincipalKind, Secret};
 use rampart_storage::{Batch, Engine};
@@ -17,6 +25,16 @@ const ACCOUNT_TREE: &str = "iam/account";
 const KEY_TREE: &str = "iam/access-keys";
 /// Key of the bootstrap account within [`ACCOUNT_TREE`].
 const BOOTSTRAP: &[u8] = b"bootstrap";
+/// How often the background task writes noted last uses into key records.
+pub const LAST_USED_FLUSH_EVERY: Duration = Duration::from_secs(60);
+/// Granularity of a key's last-use time: AWS reports it to the minute.
+const LAST_USED_GRANULARITY: u64 = 60;
+/// Most key records one flush commit rewrites.
+const FLUSH_CHUNK: usize = 256;
+/// Commits tried for one chunk when other writers keep moving its records.
+const FLUSH_ATTEMPTS: usize = 4;
+/// Commits tried for a status change racing a last-use flush.
+const UPDATE_ATTEMPTS: usize = 4;
 
 /// Errors of the key store.
 #[derive(Debug, thiserror::Error)]
@@ -63,8 +81,9 @@ pub struct AccessKeyRecord {
     pub status: String,
     /// Seconds since the epoch at creation.
     pub created: u64,
-    /// When the key last signed a request (kept in memory between restarts
-    /// of the record; see [`KeyStore::note_used`]).
+    /// When the key last signed a request, epoch seconds rounded down to the
+    /// minute. Noted in memory per request and written here at most once a
+    /// minute ([`KeyStore::note_used`], [`KeyStore::flush_last_used`]).
     #[serde(default)]
     pub last_used: Option<u64>,
     /// The service it was last used with.
@@ -176,8 +195,41 @@ pub struct KeyStore {
     ids: Arc<dyn IdSource>,
     /// Opened credentials by access key id.
     cache: RwLock<HashMap<String, Credential>>,
-    /// Last use of each key: (epoch seconds, service, region).
-    last_used: std::sync::Mutex<HashMap<String, (u64, String, String)>>,
+    /// Last use of each key noted since start, newer than or equal to what
+    /// its record holds.
+    last_used: std::sync::Mutex<HashMap<String, LastUse>>,
+    /// One flush at a time (the background task and the shutdown flush).
+    flushing: tokio::sync::Mutex<()>,
+}
+
+/// A key's last use as noted in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LastUse {
+    /// Epoch seconds rounded down to the minute.
+    at: u64,
+    /// The signing name of the service called.
+    service: String,
+    /// The region of the request's credential scope.
+    region: String,
+    /// Whether the key's record does not hold this yet.
+    dirty: bool,
+}
+
+impl LastUse {
+    /// Whether `rec` already holds this use.
+    fn stored_in(&self, rec: &AccessKeyRecord) -> bool {
+        rec.last_used == Some(self.at)
+            && rec.last_used_service.as_deref() == Some(self.service.as_str())
+            && rec.last_used_region.as_deref() == Some(self.region.as_str())
+    }
+}
+
+fn decode_record(bytes: &[u8]) -> Result<AccessKeyRecord, KeyStoreError> {
+    serde_json::from_slice(bytes).map_err(|e| KeyStoreError::Corrupt(e.to_string()))
+}
+
+fn encode_record(rec: &AccessKeyRecord) -> Result<Vec<u8>, KeyStoreError> {
+    serde_json::to_vec(rec).map_err(|e| KeyStoreError::Corrupt(e.to_string()))
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -227,30 +279,159 @@ impl KeyStore {
             ids,
             cache: RwLock::new(HashMap::new()),
             last_used: std::sync::Mutex::new(HashMap::new()),
+            flushing: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// Records that a key signed a request (for GetAccessKeyLastUsed).
+    /// Records that a key signed a request (for GetAccessKeyLastUsed). Memory
+    /// only: [`Self::flush_last_used`] writes it into the key's record. A use
+    /// older than the one noted is ignored (requests finish out of order).
     pub fn note_used(&self, access_key_id: &str, now: SystemTime, service: &str, region: &str) {
-        if let Ok(mut m) = self.last_used.lock() {
-            match m.get_mut(access_key_id) {
-                Some(e) => {
-                    e.0 = now_secs(now);
-                    if e.1 != service {
-                        e.1 = service.to_owned();
-                    }
-                    if e.2 != region {
-                        e.2 = region.to_owned();
-                    }
+        let secs = now_secs(now);
+        let at = secs - secs % LAST_USED_GRANULARITY;
+        let Ok(mut m) = self.last_used.lock() else {
+            return;
+        };
+        match m.get_mut(access_key_id) {
+            Some(e) => {
+                if at < e.at || (at == e.at && e.service == service && e.region == region) {
+                    return;
                 }
-                None => {
-                    m.insert(
-                        access_key_id.to_owned(),
-                        (now_secs(now), service.to_owned(), region.to_owned()),
-                    );
+                e.at = at;
+                if e.service != service {
+                    e.service = service.to_owned();
                 }
+                if e.region != region {
+                    e.region = region.to_owned();
+                }
+                e.dirty = true;
+            }
+            None => {
+                m.insert(
+                    access_key_id.to_owned(),
+                    LastUse {
+                        at,
+                        service: service.to_owned(),
+                        region: region.to_owned(),
+                        dirty: true,
+                    },
+                );
             }
         }
+    }
+
+    /// Writes every last use noted since the previous flush into its key's
+    /// record; returns how many records it rewrote. Off the request path:
+    /// the background task calls it every [`LAST_USED_FLUSH_EVERY`] and the
+    /// server once more at shutdown. A record changed meanwhile by someone
+    /// else (a status change, a delete) wins; its use is written next time,
+    /// and a deleted key's use is forgotten, never written back.
+    pub async fn flush_last_used(&self) -> Result<usize, KeyStoreError> {
+        let _one = self.flushing.lock().await;
+        let pending: Vec<(String, LastUse)> = match self.last_used.lock() {
+            Ok(m) => m
+                .iter()
+                .filter(|(_, u)| u.dirty)
+                .map(|(id, u)| (id.clone(), u.clone()))
+                .collect(),
+            Err(_) => return Ok(0),
+        };
+        let mut written = 0;
+        for chunk in pending.chunks(FLUSH_CHUNK) {
+            written += self.flush_chunk(chunk).await?;
+        }
+        Ok(written)
+    }
+
+    /// Writes one chunk of pending last uses in one commit, each guarded by
+    /// the version it was read at; retries without a record that moved.
+    async fn flush_chunk(&self, chunk: &[(String, LastUse)]) -> Result<usize, KeyStoreError> {
+        let mut todo: Vec<&(String, LastUse)> = chunk.iter().collect();
+        for _ in 0..FLUSH_ATTEMPTS {
+            let keys: Vec<(rampart_storage::TreeName, Vec<u8>)> = todo
+                .iter()
+                .map(|(id, _)| (KEY_TREE.to_owned(), id.as_bytes().to_vec()))
+                .collect();
+            let found = self.engine.get_many(&keys).await?;
+            let mut batch = Batch::new();
+            let mut in_batch = Vec::new();
+            for (item, stored) in todo.iter().zip(found) {
+                let (id, use_) = *item;
+                let Some(v) = stored else {
+                    // The key is gone: nothing to record its use in.
+                    self.forget_last_used(id);
+                    continue;
+                };
+                let mut rec = decode_record(&v.value)?;
+                if use_.stored_in(&rec) {
+                    self.mark_stored(id, use_);
+                    continue;
+                }
+                rec.last_used = Some(use_.at);
+                rec.last_used_service = Some(use_.service.clone());
+                rec.last_used_region = Some(use_.region.clone());
+                let key = id.as_bytes().to_vec();
+                batch.expect(KEY_TREE, key.clone(), Some(v.version)).put(
+                    KEY_TREE,
+                    key,
+                    encode_record(&rec)?,
+                );
+                in_batch.push(*item);
+            }
+            if in_batch.is_empty() {
+                return Ok(0);
+            }
+            match self.engine.commit(batch).await {
+                Ok(_) => {
+                    for (id, use_) in &in_batch {
+                        self.mark_stored(id, use_);
+                    }
+                    return Ok(in_batch.len());
+                }
+                // INVARIANT: one precondition per record, in `in_batch` order.
+                Err(rampart_storage::Error::Conflict { index }) if index < in_batch.len() => {
+                    in_batch.remove(index);
+                    todo = in_batch;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(0)
+    }
+
+    /// Clears the dirty mark of `id` if its noted use is still `written`.
+    fn mark_stored(&self, id: &str, written: &LastUse) {
+        if let Ok(mut m) = self.last_used.lock()
+            && let Some(e) = m.get_mut(id)
+            && e.at == written.at
+            && e.service == written.service
+            && e.region == written.region
+        {
+            e.dirty = false;
+        }
+    }
+
+    /// Drops the noted use of a key that no longer exists.
+    fn forget_last_used(&self, id: &str) {
+        if let Ok(mut m) = self.last_used.lock() {
+            m.remove(id);
+        }
+    }
+
+    /// Starts the key store's background work: every
+    /// [`LAST_USED_FLUSH_EVERY`], [`Self::flush_last_used`]. Abort the handle,
+    /// await it, then flush once more at shutdown.
+    pub fn spawn_background(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(LAST_USED_FLUSH_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = self.flush_last_used().await {
+                    tracing::warn!(error = %e, "writing access keys' last use failed");
+                }
+            }
+        })
     }
 
     /// The stored record of a key, with its last use filled in.
@@ -261,17 +442,17 @@ impl KeyStore {
         let Some(v) = self.engine.get(KEY_TREE, access_key_id.as_bytes()).await? else {
             return Ok(None);
         };
-        let mut rec: AccessKeyRecord =
-            serde_json::from_slice(&v.value).map_err(|e| KeyStoreError::Corrupt(e.to_string()))?;
-        if let Some((t, svc, region)) = self
+        let mut rec = decode_record(&v.value)?;
+        // What memory holds is never older than what the record holds.
+        if let Some(u) = self
             .last_used
             .lock()
             .ok()
             .and_then(|m| m.get(access_key_id).cloned())
         {
-            rec.last_used = Some(t);
-            rec.last_used_service = Some(svc);
-            rec.last_used_region = Some(region);
+            rec.last_used = Some(u.at);
+            rec.last_used_service = Some(u.service);
+            rec.last_used_region = Some(u.region);
         }
         Ok(Some(rec))
     }
@@ -364,26 +545,39 @@ impl KeyStore {
         status: Option<&str>,
     ) -> Result<(), KeyStoreError> {
         let key = access_key_id.as_bytes().to_vec();
-        let mut b = Batch::new();
         match status {
             Some(s) => {
-                let Some(v) = self.engine.get(KEY_TREE, &key).await? else {
-                    return Ok(());
-                };
-                let mut rec: AccessKeyRecord = serde_json::from_slice(&v.value)
-                    .map_err(|e| KeyStoreError::Corrupt(e.to_string()))?;
-                rec.status = s.to_owned();
-                b.expect(KEY_TREE, key.clone(), Some(v.version)).put(
-                    KEY_TREE,
-                    key,
-                    serde_json::to_vec(&rec).map_err(|e| KeyStoreError::Corrupt(e.to_string()))?,
-                );
+                // A last-use flush may rewrite the record between our read
+                // and our commit: read again and retry.
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let Some(v) = self.engine.get(KEY_TREE, &key).await? else {
+                        return Ok(());
+                    };
+                    let mut rec = decode_record(&v.value)?;
+                    rec.status = s.to_owned();
+                    let mut b = Batch::new();
+                    b.expect(KEY_TREE, key.clone(), Some(v.version)).put(
+                        KEY_TREE,
+                        key.clone(),
+                        encode_record(&rec)?,
+                    );
+                    match self.engine.commit(b).await {
+                        Ok(_) => break,
+                        Err(rampart_storage::Error::Conflict { .. })
+                            if attempt < UPDATE_ATTEMPTS => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
             }
             None => {
+                let mut b = Batch::new();
                 b.delete(KEY_TREE, key);
+                self.engine.commit(b).await?;
+                self.forget_last_used(access_key_id);
             }
         }
-        self.engine.commit(b).await?;
         if let Ok(mut c) = self.cache.write() {
             c.remove(access_key_id);
         }
@@ -667,5 +861,109 @@ mod tests {
         assert_eq!(cred.secret.expose(), "secret");
         assert_eq!(cred.principal.kind, PrincipalKind::Root);
         assert!(s.lookup("unknown").await.unwrap().is_none());
+    }
+
+    async fn with_key(engine: Arc<dyn Engine>) -> KeyStore {
+        let s = store(engine, 1);
+        s.bootstrap(
+            None,
+            Some(("AKIAKEYONE".into(), Secret::new("secret".into()))),
+            SystemTime::UNIX_EPOCH,
+        )
+        .await
+        .unwrap();
+        s
+    }
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[tokio::test]
+    async fn last_use_is_stored_by_a_flush_and_survives_a_restart() {
+        let engine: Arc<dyn Engine> = Arc::new(MemoryEngine::new());
+        let s = with_key(engine.clone()).await;
+        s.note_used("AKIAKEYONE", at(1_000_000_123), "dynamodb", "eu-west-1");
+        // Seen at once, to the minute, before anything is written.
+        let rec = s.record("AKIAKEYONE").await.unwrap().unwrap();
+        assert_eq!(rec.last_used, Some(1_000_000_080));
+        assert_eq!(rec.last_used_service.as_deref(), Some("dynamodb"));
+        assert_eq!(rec.last_used_region.as_deref(), Some("eu-west-1"));
+        let before = store(engine.clone(), 1)
+            .record("AKIAKEYONE")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(before.last_used, None);
+
+        assert_eq!(s.flush_last_used().await.unwrap(), 1);
+        let restarted = store(engine.clone(), 1);
+        let rec = restarted.record("AKIAKEYONE").await.unwrap().unwrap();
+        assert_eq!(rec.last_used, Some(1_000_000_080));
+        assert_eq!(rec.last_used_service.as_deref(), Some("dynamodb"));
+        assert_eq!(rec.last_used_region.as_deref(), Some("eu-west-1"));
+        // The flush kept the key usable and its status.
+        assert!(
+            restarted
+                .lookup("AKIAKEYONE")
+                .await
+                .unwrap()
+                .unwrap()
+                .active
+        );
+    }
+
+    #[tokio::test]
+    async fn last_use_is_written_at_most_once_a_minute_unless_service_or_region_change() {
+        let engine: Arc<dyn Engine> = Arc::new(MemoryEngine::new());
+        let s = with_key(engine).await;
+        s.note_used("AKIAKEYONE", at(600), "dynamodb", "us-east-1");
+        assert_eq!(s.flush_last_used().await.unwrap(), 1);
+        // Same minute, same service and region: nothing to write.
+        s.note_used("AKIAKEYONE", at(659), "dynamodb", "us-east-1");
+        assert_eq!(s.flush_last_used().await.unwrap(), 0);
+        // An older request finishing late changes nothing.
+        s.note_used("AKIAKEYONE", at(540), "sts", "us-east-1");
+        assert_eq!(s.flush_last_used().await.unwrap(), 0);
+        // Another service within the minute is written.
+        s.note_used("AKIAKEYONE", at(659), "sts", "us-east-1");
+        assert_eq!(s.flush_last_used().await.unwrap(), 1);
+        // The next minute is written, once however many requests.
+        for t in 660..720 {
+            s.note_used("AKIAKEYONE", at(t), "sts", "us-east-1");
+        }
+        assert_eq!(s.flush_last_used().await.unwrap(), 1);
+        assert_eq!(s.flush_last_used().await.unwrap(), 0);
+        let rec = s.record("AKIAKEYONE").await.unwrap().unwrap();
+        assert_eq!(rec.last_used, Some(660));
+        assert_eq!(rec.last_used_service.as_deref(), Some("sts"));
+    }
+
+    #[tokio::test]
+    async fn flush_never_writes_back_a_deleted_key() {
+        let engine: Arc<dyn Engine> = Arc::new(MemoryEngine::new());
+        let s = with_key(engine.clone()).await;
+        s.note_used("AKIAKEYONE", at(600), "dynamodb", "us-east-1");
+        s.update_or_delete("AKIAKEYONE", None).await.unwrap();
+        assert_eq!(s.flush_last_used().await.unwrap(), 0);
+        assert!(engine.get(KEY_TREE, b"AKIAKEYONE").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn status_change_and_last_use_both_survive() {
+        let engine: Arc<dyn Engine> = Arc::new(MemoryEngine::new());
+        let s = with_key(engine.clone()).await;
+        s.note_used("AKIAKEYONE", at(600), "dynamodb", "us-east-1");
+        s.update_or_delete("AKIAKEYONE", Some("Inactive"))
+            .await
+            .unwrap();
+        assert_eq!(s.flush_last_used().await.unwrap(), 1);
+        let rec = store(engine, 1)
+            .record("AKIAKEYONE")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rec.status, "Inactive");
+        assert_eq!(rec.last_used, Some(600));
     }
 }

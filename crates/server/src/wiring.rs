@@ -181,6 +181,7 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
             .map_err(|e| e.to_string())
     }));
     let sweeper = dynamodb.clone().spawn_background();
+    let key_tasks = keys.clone().spawn_background();
 
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -224,7 +225,7 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     });
     let app = Arc::new(App {
         region: settings.region.clone(),
-        keys,
+        keys: keys.clone(),
         iam,
         authorizer,
         dynamodb,
@@ -251,6 +252,12 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     .await
     .map_err(|e| StartError::Serve(e.to_string()))?;
     sweeper.abort();
+    // Stop the key store's task, then write the last uses it had not yet.
+    key_tasks.abort();
+    let _ = key_tasks.await;
+    if let Err(e) = keys.flush_last_used().await {
+        tracing::warn!(error = %e, "writing access keys' last use at shutdown failed");
+    }
     engine
         .close()
         .await
