@@ -8,12 +8,17 @@
 //! INVARIANT: the request path never writes storage for last use; the time is
 //! kept to the minute, so a key's record changes at most once a minute for it
 //! (or when the service or region it is used with changes).
+//!
+//! Temporary credentials (`ASIA…` records with a sealed session token) stop
+//! working at their expiry, checked on every request; their records are
+//! deleted later by [`KeyStore::sweep_expired_sessions`] (at start and every
+//! [`SESSION_SWEEP_EVERY`]), once expired for [`EXPIRED_SESSION_RETENTION`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
-use rampart_core::{AccountId, IdSource, Principal, PrincipalKind, Secret};
+use rampart_core::{AccountId, Clock, IdSource, Principal, PrincipalKind, Secret};
 use rampart_storage::{Batch, Engine};
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +40,16 @@ const FLUSH_CHUNK: usize = 256;
 const FLUSH_ATTEMPTS: usize = 4;
 /// Commits tried for a status change racing a last-use flush.
 const UPDATE_ATTEMPTS: usize = 4;
+/// How often the background task deletes expired sessions' records.
+pub const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(600);
+/// How long an expired session's record is kept: meanwhile its credentials
+/// are refused with `ExpiredToken`, as AWS refuses them, and not as an
+/// unknown key (`InvalidClientTokenId`), which would hide why.
+pub const EXPIRED_SESSION_RETENTION: Duration = Duration::from_secs(3600);
+/// Prefix of temporary credentials' key ids (only sessions are swept).
+const SESSION_PREFIX: &[u8] = b"ASIA";
+/// Most records one sweep commit deletes.
+const SWEEP_CHUNK: usize = 256;
 
 /// Errors of the key store.
 #[derive(Debug, thiserror::Error)]
@@ -418,17 +433,75 @@ impl KeyStore {
         }
     }
 
+    /// Deletes the records of temporary credentials that expired at least
+    /// [`EXPIRED_SESSION_RETENTION`] before `now`; returns how many. Until
+    /// then an expired session stays stored and is refused on use
+    /// ([`SessionCred::expired`]). Long-term keys are never touched.
+    pub async fn sweep_expired_sessions(&self, now: SystemTime) -> Result<usize, KeyStoreError> {
+        let cutoff = now_secs(now).saturating_sub(EXPIRED_SESSION_RETENTION.as_secs());
+        let rows = self
+            .engine
+            .scan(
+                KEY_TREE,
+                rampart_storage::KeyRange::prefix(SESSION_PREFIX),
+                rampart_storage::Direction::Forward,
+                usize::MAX,
+            )
+            .await?;
+        let mut dead = Vec::new();
+        for (key, v) in rows {
+            let rec = decode_record(&v.value)?;
+            if rec.session.as_ref().is_some_and(|m| m.expires <= cutoff) {
+                dead.push((key, rec.access_key_id));
+            }
+        }
+        for chunk in dead.chunks(SWEEP_CHUNK) {
+            // No precondition: a session this old is dead whatever was
+            // written to it meanwhile (only a last-use flush writes to it,
+            // and that one checks the version it read, so it cannot bring
+            // the record back).
+            let mut b = Batch::new();
+            for (key, _) in chunk {
+                b.delete(KEY_TREE, key.clone());
+            }
+            self.engine.commit(b).await?;
+            if let Ok(mut c) = self.cache.write() {
+                for (_, id) in chunk {
+                    c.remove(id);
+                }
+            }
+            for (_, id) in chunk {
+                self.forget_last_used(id);
+            }
+        }
+        Ok(dead.len())
+    }
+
     /// Starts the key store's background work: every
-    /// [`LAST_USED_FLUSH_EVERY`], [`Self::flush_last_used`]. Abort the handle,
-    /// await it, then flush once more at shutdown.
-    pub fn spawn_background(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
+    /// [`LAST_USED_FLUSH_EVERY`], [`Self::flush_last_used`]; at once and
+    /// every [`SESSION_SWEEP_EVERY`], [`Self::sweep_expired_sessions`] at
+    /// `clock`'s time. Abort the handle, await it, then flush once more at
+    /// shutdown.
+    pub fn spawn_background(self: Arc<Self>, clock: Arc<dyn Clock>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(LAST_USED_FLUSH_EVERY);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut flush = tokio::time::interval(LAST_USED_FLUSH_EVERY);
+            flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut sweep = tokio::time::interval(SESSION_SWEEP_EVERY);
+            sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tick.tick().await;
-                if let Err(e) = self.flush_last_used().await {
-                    tracing::warn!(error = %e, "writing access keys' last use failed");
+                tokio::select! {
+                    _ = flush.tick() => {
+                        if let Err(e) = self.flush_last_used().await {
+                            tracing::warn!(error = %e, "writing access keys' last use failed");
+                        }
+                    }
+                    _ = sweep.tick() => {
+                        match self.sweep_expired_sessions(clock.now()).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::debug!(deleted = n, "swept expired sessions"),
+                            Err(e) => tracing::warn!(error = %e, "sweeping expired sessions failed"),
+                        }
+                    }
                 }
             }
         })
@@ -965,5 +1038,87 @@ mod tests {
             .unwrap();
         assert_eq!(rec.status, "Inactive");
         assert_eq!(rec.last_used, Some(600));
+    }
+
+    fn session_meta(issued: u64, expires: u64) -> SessionMeta {
+        SessionMeta {
+            source_arn: "arn:aws:iam::111122223333:root".into(),
+            issued,
+            expires,
+            ..SessionMeta::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn sweep_deletes_long_expired_sessions_and_keeps_the_rest() {
+        use rampart_core::FixedClock;
+        let engine: Arc<dyn Engine> = Arc::new(MemoryEngine::new());
+        let s = with_key(engine.clone()).await;
+        let clock = FixedClock::at_epoch_seconds(100_000);
+        let owner = s.lookup("AKIAKEYONE").await.unwrap().unwrap().principal;
+        let (old, _, _) = s
+            .create_session(&owner, session_meta(90_000, 93_600), clock.now())
+            .await
+            .unwrap();
+        let (recent, _, _) = s
+            .create_session(&owner, session_meta(96_000, 99_600), clock.now())
+            .await
+            .unwrap();
+        let (live, _, _) = s
+            .create_session(&owner, session_meta(99_000, 102_600), clock.now())
+            .await
+            .unwrap();
+        s.note_used(&old, clock.now(), "dynamodb", "us-east-1");
+
+        // Before any sweep, the expired sessions are still refused on use.
+        for id in [&old, &recent] {
+            let cred = s.lookup(id).await.unwrap().unwrap();
+            assert!(cred.session.unwrap().expired(clock.now()));
+        }
+        assert!(
+            !s.lookup(&live)
+                .await
+                .unwrap()
+                .unwrap()
+                .session
+                .unwrap()
+                .expired(clock.now())
+        );
+
+        assert_eq!(s.sweep_expired_sessions(clock.now()).await.unwrap(), 1);
+        // Gone from storage and from the cache of opened credentials.
+        assert!(
+            engine
+                .get(KEY_TREE, old.as_bytes())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(s.lookup(&old).await.unwrap().is_none());
+        assert_eq!(s.flush_last_used().await.unwrap(), 0);
+        assert!(
+            engine
+                .get(KEY_TREE, old.as_bytes())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Expired within the retention: kept, and refused.
+        let cred = s.lookup(&recent).await.unwrap().unwrap();
+        assert!(cred.session.unwrap().expired(clock.now()));
+        // Live sessions and long-term keys are kept.
+        assert!(s.lookup(&live).await.unwrap().is_some());
+        assert!(s.lookup("AKIAKEYONE").await.unwrap().is_some());
+
+        // Once past the retention, the recent one goes too; the live one expires later.
+        clock.advance(EXPIRED_SESSION_RETENTION);
+        assert_eq!(s.sweep_expired_sessions(clock.now()).await.unwrap(), 1);
+        assert!(s.lookup(&recent).await.unwrap().is_none());
+        assert!(s.lookup(&live).await.unwrap().is_some());
+        clock.advance(Duration::from_secs(2_600));
+        assert_eq!(s.sweep_expired_sessions(clock.now()).await.unwrap(), 1);
+        assert!(s.lookup(&live).await.unwrap().is_none());
+        assert!(s.lookup("AKIAKEYONE").await.unwrap().is_some());
+        assert_eq!(s.sweep_expired_sessions(clock.now()).await.unwrap(), 0);
     }
 }

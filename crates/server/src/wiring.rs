@@ -181,7 +181,7 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
             .map_err(|e| e.to_string())
     }));
     let sweeper = dynamodb.clone().spawn_background();
-    let key_tasks = keys.clone().spawn_background();
+    let key_tasks = keys.clone().spawn_background(clock.clone());
 
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
