@@ -283,3 +283,85 @@ def test_access_key_last_used_survives_a_restart(fresh_server):
     # Reported to the minute, like AWS.
     assert used["LastUsedDate"].second == 0
     assert before.replace(second=0, microsecond=0) <= used["LastUsedDate"] <= datetime.datetime.now(datetime.timezone.utc)
+
+
+def read_png(data: bytes):
+    """Checks a PNG's structure (signature, chunk CRCs, IHDR, IEND) and returns
+    (width, height, rows of 0/1 pixels, 1 = black) for 1-bit grayscale."""
+    import struct
+    import zlib
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    at, chunks = 8, []
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at:at + 4])
+        kind, body = data[at + 4:at + 8], data[at + 8:at + 8 + length]
+        (crc,) = struct.unpack(">I", data[at + 8 + length:at + 12 + length])
+        assert zlib.crc32(kind + body) == crc, kind
+        chunks.append((kind, body))
+        at += 12 + length
+    assert at == len(data)
+    assert chunks[0][0] == b"IHDR" and chunks[-1] == (b"IEND", b"")
+    width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
+    assert (depth, color, interlace) == (1, 0, 0)
+    raw = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
+    stride = (width + 7) // 8 + 1
+    assert len(raw) == stride * height
+    rows = []
+    for y in range(height):
+        line = raw[y * stride:(y + 1) * stride]
+        assert line[0] == 0  # no filter
+        rows.append([0 if line[1 + x // 8] & (0x80 >> (x % 8)) else 1 for x in range(width)])
+    return width, height, rows
+
+
+def test_create_virtual_mfa_device_writes_a_qr_code_png_with_the_cli(server, tmp_path, request):
+    name = uniq(request, "qr")
+    out = tmp_path / "qr.png"
+    r = json.loads(server.cli("iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", name,
+                              "--outfile", str(out), "--bootstrap-method", "QRCodePNG").stdout)
+    serial = r["VirtualMFADevice"]["SerialNumber"]
+    assert serial == f"arn:aws:iam::{ACCOUNT}:mfa/{name}"
+    # The CLI took both bootstrap fields out of its output and wrote the image.
+    assert "QRCodePNG" not in r["VirtualMFADevice"] and "Base32StringSeed" not in r["VirtualMFADevice"]
+    width, height, rows = read_png(out.read_bytes())
+    assert width == height and 150 <= width <= 1200
+    # A QR code: a 4-module white quiet zone, then three finder patterns (7x7 modules,
+    # black ring, white ring, 3x3 black core) at the top-left, top-right and bottom-left.
+    assert all(p == 0 for p in rows[0]) and rows[0] == rows[-1]
+    first = next(y for y in range(height) if any(rows[y]))
+    left = rows[first].index(1)
+    assert first == left
+    run = rows[first][left:].index(0)  # the finder's top edge is 7 modules wide
+    assert run % 7 == 0
+    module = run // 7
+    modules = (width - 2 * left) // module
+    assert (width - 2 * left) % module == 0 and modules % 4 == 1 and modules >= 21
+
+    def finder_at(mx, my):
+        for dy in range(7):
+            for dx in range(7):
+                ring = max(abs(dx - 3), abs(dy - 3))
+                expect = 0 if ring == 2 else 1
+                px, py = left + (mx + dx) * module + module // 2, left + (my + dy) * module + module // 2
+                if rows[py][px] != expect:
+                    return False
+        return True
+
+    assert finder_at(0, 0) and finder_at(modules - 7, 0) and finder_at(0, modules - 7)
+    assert not finder_at(modules - 7, modules - 7)
+    # Where a QR decoder is installed (zbar-tools), read the key URI back.
+    import shutil
+    import subprocess
+    if shutil.which("zbarimg"):
+        text = subprocess.run(["zbarimg", "-q", "--raw", str(out)], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        assert text.startswith(f"otpauth://totp/{name}@{ACCOUNT}?secret=") and text.endswith("&issuer=Rampart")
+        assert len(text.split("secret=")[1].split("&")[0]) == 32
+    # boto3 gets both fields, base64-decoded, and the seed is the one the device verifies.
+    iam = server.client("iam")
+    dev = iam.create_virtual_mfa_device(VirtualMFADeviceName=name + "b")["VirtualMFADevice"]
+    assert dev["QRCodePNG"][:8] == b"\x89PNG\r\n\x1a\n"
+    read_png(dev["QRCodePNG"])
+    assert len(dev["Base32StringSeed"].decode()) == 32
+    iam.delete_virtual_mfa_device(SerialNumber=serial)
+    iam.delete_virtual_mfa_device(SerialNumber=dev["SerialNumber"])

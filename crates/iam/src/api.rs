@@ -1668,14 +1668,23 @@ impl Iam {
                 check_name(&name, "virtualMFADeviceName", 226)?;
                 let path = check_path(p)?;
                 let (dev, seed) = self.mfa.create(acct, &path, &name, now_s).await?;
+                // AWS: "AccountName is the user name if set (otherwise, the
+                // account ID)": the calling IAM user's name, else the account.
+                let account_name = match ctx.principal.kind {
+                    PrincipalKind::User => ctx.principal.arn.rsplit('/').next().unwrap_or(acct),
+                    PrincipalKind::Root | PrincipalKind::AssumedRole => acct,
+                };
+                let uri = crate::mfa::qr::key_uri(&name, account_name, seed.expose());
+                let png = crate::mfa::qr::png(&uri)
+                    .map_err(|e| IamError::ServiceFailure(e.to_string()))?;
                 use base64::Engine as _;
-                let seed_b64 =
-                    base64::engine::general_purpose::STANDARD.encode(seed.expose().as_bytes());
+                let b64 = &base64::engine::general_purpose::STANDARD;
                 Ok(vec![branch(
                     "VirtualMFADevice",
                     vec![
                         leaf("SerialNumber", &dev.serial),
-                        leaf("Base32StringSeed", seed_b64),
+                        leaf("Base32StringSeed", b64.encode(seed.expose().as_bytes())),
+                        leaf("QRCodePNG", b64.encode(png)),
                     ],
                 )])
             }

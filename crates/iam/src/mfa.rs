@@ -1,7 +1,10 @@
-//! Virtual MFA devices (TOTP, RFC 6238): creation with a sealed seed,
-//! enabling with two consecutive codes, and verification of a code for STS.
+//! Virtual MFA devices (TOTP, RFC 6238): creation with a sealed seed (shown
+//! once, as base32 text and as a QR code, [`qr`]), enabling with two
+//! consecutive codes, and verification of a code for STS.
 //!
 //! INVARIANT: a device seed is stored only sealed under the root key.
+
+pub mod qr;
 
 use std::sync::Arc;
 use std::time::SystemTime;
