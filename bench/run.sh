@@ -11,12 +11,19 @@
 #   4. Rampart only: cold start (empty data directory, and again with the data), and throughput
 #      as the table grows through $SCALES items.
 #
+# Rampart is measured with an IAM user's access key (IDENTITY=user), as real applications call
+# it, so every request is authorized by evaluating a policy: bench/iam_identity.py creates the
+# user `bench` with an inline policy allowing exactly rampart-bench's calls on its tables and
+# denying DeleteTable on every table. IDENTITY=root uses the account root's key (no policy is
+# evaluated). The peers always get the plain credentials (they check no signature or policy).
+#
 # Results: one JSON report per run, the servers' logs, machine.txt and summary.md in $OUT.
 # Knobs (environment): OUT, DURATION (10s), WARMUP (2s), CONNS (16), KEYSPACE (10000),
 # SCALES ("10000 100000 1000000"), ITEM_SIZE (256), SERVERS ("ceiling rampart dynalite moto"),
 # PORT_BASE (18000), SKIP_BUILD (1 to use the binaries already built), NICE (e.g. -10: run the
 # servers and the load generator at that priority, to keep a shared machine's other work from
-# preempting them; negative values need root).
+# preempting them; negative values need root), IDENTITY (user: an IAM user's key, the default;
+# root: the account root's key).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -30,6 +37,11 @@ SCALES=${SCALES:-"10000 100000 1000000"}
 ITEM_SIZE=${ITEM_SIZE:-256}
 SERVERS=${SERVERS:-"ceiling rampart dynalite moto"}
 PORT_BASE=${PORT_BASE:-18000}
+IDENTITY=${IDENTITY:-user}
+case $IDENTITY in
+  user | root) ;;
+  *) echo "IDENTITY must be user or root, not $IDENTITY" >&2; exit 2 ;;
+esac
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
@@ -58,6 +70,13 @@ if needs moto && { [ ! -x bench/.venv/bin/moto_server ] || ! cmp -s bench/requir
   bench/.venv/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
   cp bench/requirements.txt bench/.venv/requirements.txt
 fi
+# The IAM user is made with boto3 from the repository's venv (the one scripts/test makes).
+if needs rampart && [ "$IDENTITY" = user ] && ! .venv/bin/python -c 'import boto3' 2>/dev/null; then
+  log "installing boto3 (PyPI, venv in .venv)"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
+  cp tests/e2e/requirements.txt .venv/requirements.txt
+fi
 
 # --- the machine ---------------------------------------------------------------------------
 {
@@ -71,6 +90,11 @@ fi
   echo "node: $(node --version 2>/dev/null || echo '?')  python: $(python3 --version 2>&1)"
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "settings: duration=$DURATION warmup=$WARMUP connections=$CONNS keyspace=$KEYSPACE item_size=$ITEM_SIZE nice=${NICE:-0}"
+  if [ "$IDENTITY" = user ]; then
+    echo "identity: rampart signed as IAM user bench (inline policy: allow rampart-bench's 7 actions on its table, deny DeleteTable on all tables; rampart-*identity-policy.json); peers with plain credentials"
+  else
+    echo "identity: rampart signed as the account root (no policy evaluated); peers with plain credentials"
+  fi
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 
@@ -79,6 +103,9 @@ export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE
 export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 export AWS_REGION=us-east-1
 unset AWS_SESSION_TOKEN AWS_PROFILE || true
+# The key the load generator signs with: the root's, unless make_identity sets the IAM user's.
+key_id=$AWS_ACCESS_KEY_ID
+secret=$AWS_SECRET_ACCESS_KEY
 
 pids=()
 stop_pid() {
@@ -115,11 +142,24 @@ run_bench() {
   local endpoint=$1 workload=$2 out=$3
   shift 3
   log "$(basename "$out" .json)"
-  "${prio[@]}" "$bench" run --endpoint "$endpoint" --table bench --workload "$workload" --connections "$CONNS" \
+  AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret \
+    "${prio[@]}" "$bench" run --endpoint "$endpoint" --table bench --workload "$workload" --connections "$CONNS" \
     --keyspace "$KEYSPACE" --item-size "$ITEM_SIZE" --warmup "$WARMUP" --json --quiet "$@" > "$out"
 }
 
 peak() { json_field "$1" throughput_rps; }
+
+# make_identity ENDPOINT POLICY_FILE TABLE... : creates the IAM user bench in the Rampart at
+# ENDPOINT (as the root), allowed on TABLE..., and sets $key_id and $secret to its new key.
+make_identity() {
+  local endpoint=$1 policy=$2 creds
+  shift 2
+  local tables=()
+  for t in "$@"; do tables+=(--table "$t"); done
+  creds=$(.venv/bin/python bench/iam_identity.py --endpoint "$endpoint" --policy-out "$policy" "${tables[@]}")
+  key_id=${creds%%$'\n'*}
+  secret=${creds#*$'\n'}
+}
 
 # --- 3. each server ------------------------------------------------------------------------
 port=$PORT_BASE
@@ -143,6 +183,12 @@ for server in $SERVERS; do
   esac
   sleep 2
   echo "{\"server\":\"$server\",\"pid\":$pid,\"idle_rss_kib\":$(rss_kib "$pid")}" > "$OUT/$server-idle.json"
+  key_id=$AWS_ACCESS_KEY_ID
+  secret=$AWS_SECRET_ACCESS_KEY
+  # After the idle memory, so the server is as untouched as the peers when it is measured.
+  if [ "$server" = rampart ] && [ "$IDENTITY" = user ]; then
+    make_identity "$endpoint" "$OUT/rampart-identity-policy.json" bench
+  fi
   prep=(--prepare)
   [ "$server" = ceiling ] && prep=()
   run_bench "$endpoint" get-item "$OUT/$server-get-item.json" "${prep[@]}" --duration "$DURATION" --watch-pid "$pid"
@@ -168,18 +214,29 @@ if needs rampart; then
   export RAMPART_ROOT_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID RAMPART_ROOT_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
     RAMPART_ACCOUNT_ID=111122223333 RAMPART_ROOT_KEY=$(head -c 32 /dev/urandom | base64) RAMPART_LOG=warn
   serve=("$rampart" serve --data-dir "$data" --listen "127.0.0.1:$port" --region us-east-1)
-  # Cold start into an empty data directory (bootstraps the account), then restarts.
+  scale_tables=()
+  for n in $SCALES; do scale_tables+=("scale-$n"); done
+  key_id=$AWS_ACCESS_KEY_ID
+  secret=$AWS_SECRET_ACCESS_KEY
+  # Cold start into an empty data directory (bootstraps the account), then restarts. With
+  # IDENTITY=user the first server, once timed, also creates the IAM user: the restarts load it,
+  # and the scaling server below signs with the key the data directory kept.
   for i in 1 2 3 4 5; do
     start "rampart-cold-$i" "$endpoint/health" 0 "${serve[@]}"
+    if [ "$i" = 1 ] && [ "$IDENTITY" = user ]; then
+      make_identity "$endpoint" "$OUT/rampart-scale-identity-policy.json" "${scale_tables[@]}"
+    fi
     stop_pid "$pid"
   done
   start rampart-scale "$endpoint/health" 0 "${serve[@]}"
   for n in $SCALES; do
     log "scaling: $n items"
-    "${prio[@]}" "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
+    AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret \
+      "${prio[@]}" "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
       --connections "$CONNS" --prepare-only --json --quiet > "$OUT/scale-$n-prepare.json"
     for w in get-item put-item ycsb-a; do
-      "${prio[@]}" "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
+      AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret \
+        "${prio[@]}" "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
         --workload "$w" --connections "$CONNS" --warmup "$WARMUP" --duration "$DURATION" \
         --watch-pid "$pid" --json --quiet > "$OUT/scale-$n-$w.json"
     done
@@ -195,6 +252,17 @@ if needs rampart; then
 fi
 
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
+# A policy that misses an action shows up as AccessDeniedException in a report's errors.
+python3 - "$OUT" <<'PY'
+import json, pathlib, sys
+for p in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
+    try:
+        errors = json.loads(p.read_text()).get("errors") or {}
+    except (json.JSONDecodeError, AttributeError):
+        continue
+    if any("AccessDenied" in k for k in errors):
+        print(f"== WARNING: {p.name}: requests refused: {errors}", file=sys.stderr)
+PY
 python3 bench/summarize.py "$OUT" > "$OUT/summary.md"
 log "results in $OUT (summary.md)"
 cat "$OUT/summary.md"
