@@ -599,7 +599,9 @@ impl DynamoDb {
     async fn run_read(&self, plan: ReadPlan<'_>, rcc: &str) -> Result<Vec<u8>> {
         let tree = plan.source.tree();
         let mut range = plan.range.clone();
-        let mut items: Vec<Value> = Vec::new();
+        // Each returned item as response JSON: the stored bytes as they are when nothing is
+        // projected (stored form = DynamoDB JSON, as GetItem relies on), else re-encoded.
+        let mut items: Vec<Vec<u8>> = Vec::new();
         let mut count = 0usize;
         let mut scanned = 0usize;
         let mut bytes = 0usize;
@@ -626,6 +628,7 @@ impl DynamoDb {
                     Direction::Reverse => range.end = Bound::Excluded(k),
                 }
                 let mut item = decode_item(&v.value)?;
+                let mut stored = v.value;
                 if let Some(kc) = &plan.key_condition
                     && !key_condition_matches(plan.source.key(), kc, &item)
                 {
@@ -642,6 +645,7 @@ impl DynamoDb {
                         .await?
                 {
                     item = decode_item(&full.value)?;
+                    stored = full.value;
                 }
                 let keep = match &plan.filter {
                     Some(f) => f.eval(&item).map_err(expr_err)?,
@@ -650,11 +654,10 @@ impl DynamoDb {
                 if keep {
                     count += 1;
                     if plan.select != "COUNT" {
-                        let shown = match &plan.projection {
-                            Some(p) => p.apply(&item),
-                            None => item,
-                        };
-                        items.push(item_json(&shown));
+                        items.push(match &plan.projection {
+                            Some(p) => to_json(&item_json(&p.apply(&item)))?,
+                            None => stored,
+                        });
                     }
                 }
                 let at_limit = plan.limit.is_some_and(|l| scanned >= l);
@@ -668,9 +671,6 @@ impl DynamoDb {
             }
         }
         let mut out = Map::new();
-        if plan.select != "COUNT" {
-            out.insert("Items".into(), Value::Array(items));
-        }
         out.insert("Count".into(), json!(count));
         out.insert("ScannedCount".into(), json!(scanned));
         if stopped_early && let Some(l) = &last {
@@ -702,8 +702,36 @@ impl DynamoDb {
         if let Some(c) = cap.render(&plan.source.table.meta.name, rcc) {
             out.insert("ConsumedCapacity".into(), c);
         }
-        to_json(&Value::Object(out))
+        let rest = to_json(&Value::Object(out))?;
+        if plan.select == "COUNT" {
+            return Ok(rest);
+        }
+        Ok(splice_items(&items, &rest))
     }
+}
+
+/// `{"Items":[i1,i2,…],…rest}`: the items' JSON spliced in front of the other members
+/// (`rest`, a serialized object that always has `Count`).
+fn splice_items(items: &[Vec<u8>], rest: &[u8]) -> Vec<u8> {
+    let len = items.iter().map(|i| i.len() + 1).sum::<usize>() + rest.len() + 12;
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(b"{\"Items\":[");
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item);
+    }
+    out.push(b']');
+    // `rest` is `{…}`; an empty object adds nothing.
+    match rest.get(1..) {
+        Some(tail) if tail != b"}" => {
+            out.push(b',');
+            out.extend_from_slice(tail);
+        }
+        _ => out.push(b'}'),
+    }
+    out
 }
 
 /// Whether an entry read from a key range satisfies the key condition
@@ -837,5 +865,31 @@ fn short(v: &AttributeValue) -> String {
         AttributeValue::N(n) => format!("N:{n}"),
         AttributeValue::B(_) => "B:...".into(),
         other => other.type_name().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::splice_items;
+
+    #[test]
+    fn spliced_items_make_one_json_object() {
+        let items = vec![
+            br#"{"pk":{"S":"a"}}"#.to_vec(),
+            br#"{"pk":{"S":"b"},"n":{"N":"1"}}"#.to_vec(),
+        ];
+        let out = splice_items(&items, br#"{"Count":2,"ScannedCount":2}"#);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "Items": [{"pk": {"S": "a"}}, {"pk": {"S": "b"}, "n": {"N": "1"}}],
+                "Count": 2,
+                "ScannedCount": 2
+            })
+        );
+        let none = splice_items(&[], br#"{"Count":0}"#);
+        assert_eq!(none, br#"{"Items":[],"Count":0}"#.to_vec());
+        assert_eq!(splice_items(&[], b"{}"), br#"{"Items":[]}"#.to_vec());
     }
 }
