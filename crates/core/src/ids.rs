@@ -106,7 +106,7 @@ pub trait IdSource: Send + Sync + 'static {
         self.fill(&mut buf);
         let mut s = String::with_capacity(len + 1);
         for b in buf {
-            s.push_str(&format!("{b:02x}"));
+            push_hex(&mut s, b);
         }
         s.truncate(len);
         s
@@ -118,15 +118,24 @@ pub trait IdSource: Send + Sync + 'static {
         self.fill(&mut b);
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
-        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            h.get(0..8).unwrap_or_default(),
-            h.get(8..12).unwrap_or_default(),
-            h.get(12..16).unwrap_or_default(),
-            h.get(16..20).unwrap_or_default(),
-            h.get(20..32).unwrap_or_default()
-        )
+        let mut s = String::with_capacity(36);
+        for (i, x) in b.into_iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                s.push('-');
+            }
+            push_hex(&mut s, x);
+        }
+        s
+    }
+}
+
+/// Appends `b` as two lowercase hex digits.
+fn push_hex(s: &mut String, b: u8) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for nibble in [b >> 4, b & 0x0f] {
+        s.push(char::from(
+            DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+        ));
     }
 }
 
@@ -134,12 +143,56 @@ pub trait IdSource: Send + Sync + 'static {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsRandom;
 
+/// How many bytes of the OS's randomness a thread draws at once (one `getrandom` call
+/// instead of one per request id).
+const POOL: usize = 256;
+
+std::thread_local! {
+    /// Random bytes drawn from the OS and not handed out yet: `(bytes, next unused)`.
+    /// INVARIANT: every byte is handed out at most once.
+    static POOLED: std::cell::RefCell<([u8; POOL], usize)> =
+        const { std::cell::RefCell::new(([0; POOL], POOL)) };
+}
+
+fn os_fill(buf: &mut [u8]) {
+    // getrandom only fails where the OS has no random source at all; a
+    // server that cannot draw random bytes must not hand out weak ids.
+    if getrandom::fill(buf).is_err() {
+        std::process::abort();
+    }
+}
+
 impl IdSource for OsRandom {
     fn fill(&self, buf: &mut [u8]) {
-        // getrandom only fails where the OS has no random source at all; a
-        // server that cannot draw random bytes must not hand out weak ids.
-        if getrandom::fill(buf).is_err() {
-            std::process::abort();
+        // Small requests (ids, request ids) come from a per-thread pool refilled from the
+        // OS in one call; large ones (keys) go to the OS directly. The bytes are the OS's
+        // either way, each used once.
+        if buf.len() > POOL / 4 {
+            os_fill(buf);
+            return;
+        }
+        let pooled = POOLED.try_with(|cell| {
+            let Ok(mut pool) = cell.try_borrow_mut() else {
+                return false;
+            };
+            let (bytes, next) = &mut *pool;
+            if POOL - *next < buf.len() {
+                os_fill(bytes);
+                *next = 0;
+            }
+            match bytes.get_mut(*next..*next + buf.len()) {
+                Some(src) => {
+                    buf.copy_from_slice(src);
+                    // Wipe what was handed out, so it cannot be read twice.
+                    src.fill(0);
+                    *next += buf.len();
+                    true
+                }
+                None => false,
+            }
+        });
+        if pooled != Ok(true) {
+            os_fill(buf);
         }
     }
 }
@@ -207,5 +260,38 @@ mod tests {
         let u = SeededIds::new(1).uuid();
         assert_eq!(u.len(), 36);
         assert_eq!(u.as_bytes()[14], b'4');
+        let groups: Vec<usize> = u.split('-').map(str::len).collect();
+        assert_eq!(groups, vec![8, 4, 4, 4, 12]);
+        assert!(u.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()));
+        assert!(matches!(u.as_bytes()[19], b'8' | b'9' | b'a' | b'b'));
+    }
+
+    #[test]
+    fn hex_has_the_asked_length() {
+        let ids = SeededIds::new(3);
+        for len in [0, 1, 7, 16, 33] {
+            let h = ids.hex(len);
+            assert_eq!(h.len(), len);
+            assert!(
+                h.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            );
+        }
+    }
+
+    #[test]
+    fn pooled_os_randomness_never_repeats_a_draw() {
+        // Ids drawn from the pool, across refills and with sizes that straddle its end,
+        // are all distinct (16 random bytes colliding would mean reuse).
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..2000 {
+            let mut b = [0u8; 16];
+            OsRandom.fill(&mut b[..8 + i % 9]);
+            assert!(seen.insert(b), "a draw repeated at {i}");
+        }
+        // Large requests bypass the pool.
+        let mut big = [0u8; 200];
+        OsRandom.fill(&mut big);
+        assert!(big.iter().any(|&x| x != 0));
     }
 }
