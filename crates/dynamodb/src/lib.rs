@@ -30,7 +30,7 @@ mod tables;
 mod txn;
 pub mod validate;
 
-pub use authz_keys::KeyValue;
+pub use authz_keys::{KeyValue, Keys};
 pub use error::DynamoError;
 pub use ops::Operation;
 pub use rampart_storage::Error as StorageError;

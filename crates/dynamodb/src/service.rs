@@ -129,6 +129,25 @@ impl Target {
         }
     }
 
+    /// [`Target::request`] with its condition keys computed only if `with_keys`.
+    fn request_if(
+        &self,
+        action: &str,
+        with_keys: bool,
+        keys: impl FnOnce() -> Keys,
+    ) -> AuthzRequest {
+        if with_keys {
+            self.request(action, keys())
+        } else {
+            AuthzRequest {
+                action: action.to_owned(),
+                resource: self.arn.clone(),
+                keys: Keys::new(),
+                resource_policy: self.policy(),
+            }
+        }
+    }
+
     /// Adds `aws:ResourceTag/<key>` for each of the table's tags (attribute-
     /// based access control on tables). A stream has tags of its own, not
     /// its table's; Rampart does not tag streams, so a stream has none.
@@ -386,20 +405,40 @@ impl DynamoDb {
     /// transaction members as GetItem, PutItem, UpdateItem, DeleteItem or
     /// ConditionCheckItem); Query/Scan on an index name the index ARN.
     pub fn authz_requests(&self, ctx: &RequestContext, call: &Call) -> Vec<AuthzRequest> {
+        self.authz_requests_with(ctx, call, true)
+    }
+
+    /// [`DynamoDb::authz_requests`], where `with_keys: false` leaves out the condition keys
+    /// of the item operations (GetItem, PutItem, UpdateItem, DeleteItem, Query, Scan): the
+    /// same requests, in the same order, with empty `keys`. The request path asks for them
+    /// only when a policy that applies may read a condition key (see
+    /// `rampart_iam::LazyKeys`). Other operations always carry their keys.
+    pub fn authz_requests_with(
+        &self,
+        ctx: &RequestContext,
+        call: &Call,
+        with_keys: bool,
+    ) -> Vec<AuthzRequest> {
         let caller = ctx.principal.account.as_str();
         let target = |name: &Option<String>| self.target(caller, name.as_deref());
         let plain = |action: &str, name: &Option<String>| target(name).request(action, Keys::new());
         let on_arn =
             |action: &str, arn: &Option<String>| self.arn_target(arn).request(action, Keys::new());
-        let on_index = |t: &Target, action: &str, index: &Option<String>, keys: Keys| match index {
-            Some(i) => AuthzRequest {
-                action: action.to_owned(),
-                resource: format!("{}/index/{i}", t.arn),
-                keys: t.with_resource_tags(keys),
-                resource_policy: t.policy(),
-            },
-            None => t.request(action, keys),
-        };
+        let on_index =
+            |t: &Target, action: &str, index: &Option<String>, keys: &dyn Fn() -> Keys| match index
+            {
+                Some(i) => AuthzRequest {
+                    action: action.to_owned(),
+                    resource: format!("{}/index/{i}", t.arn),
+                    keys: if with_keys {
+                        t.with_resource_tags(keys())
+                    } else {
+                        Keys::new()
+                    },
+                    resource_policy: t.policy(),
+                },
+                None => t.request_if(action, with_keys, keys),
+            };
         match call {
             Call::CreateTable(i) => {
                 let t = target(&i.table_name);
@@ -437,25 +476,27 @@ impl DynamoDb {
             }
             Call::PutItem(i) => {
                 let t = target(&i.table_name);
-                vec![t.request("dynamodb:PutItem", authz_keys::put_item(i, t.schema()))]
+                vec![t.request_if("dynamodb:PutItem", with_keys, || {
+                    authz_keys::put_item(i, t.schema())
+                })]
             }
             Call::GetItem(i) => {
                 let t = target(&i.table_name);
-                vec![t.request("dynamodb:GetItem", authz_keys::get_item(i, t.schema()))]
+                vec![t.request_if("dynamodb:GetItem", with_keys, || {
+                    authz_keys::get_item(i, t.schema())
+                })]
             }
             Call::UpdateItem(i) => {
                 let t = target(&i.table_name);
-                vec![t.request(
-                    "dynamodb:UpdateItem",
-                    authz_keys::update_item(i, t.schema()),
-                )]
+                vec![t.request_if("dynamodb:UpdateItem", with_keys, || {
+                    authz_keys::update_item(i, t.schema())
+                })]
             }
             Call::DeleteItem(i) => {
                 let t = target(&i.table_name);
-                vec![t.request(
-                    "dynamodb:DeleteItem",
-                    authz_keys::delete_item(i, t.schema()),
-                )]
+                vec![t.request_if("dynamodb:DeleteItem", with_keys, || {
+                    authz_keys::delete_item(i, t.schema())
+                })]
             }
             Call::Query(i) => {
                 let t = target(&i.table_name);
@@ -463,17 +504,15 @@ impl DynamoDb {
                     Some(ix) => t.index_schema(ix),
                     None => t.schema(),
                 };
-                let keys = authz_keys::query(i, schema);
-                vec![on_index(&t, "dynamodb:Query", &i.index_name, keys)]
+                vec![on_index(&t, "dynamodb:Query", &i.index_name, &|| {
+                    authz_keys::query(i, schema)
+                })]
             }
             Call::Scan(i) => {
                 let t = target(&i.table_name);
-                vec![on_index(
-                    &t,
-                    "dynamodb:Scan",
-                    &i.index_name,
-                    authz_keys::scan(i),
-                )]
+                vec![on_index(&t, "dynamodb:Scan", &i.index_name, &|| {
+                    authz_keys::scan(i)
+                })]
             }
             Call::BatchGetItem(i) => {
                 let mut tables: Vec<(&String, &KeysAndAttributes)> =

@@ -262,3 +262,81 @@ async fn the_owners_root_deletes_a_policy_regardless_of_it() {
     );
     assert_eq!(r[0].resource_policy, Some((table_arn(), policy())));
 }
+
+/// The first pass of the request path (`with_keys: false`) asks for the same actions on the
+/// same resources with the same policies, in the same order, as the full list; only the item
+/// operations leave their condition keys out.
+#[tokio::test]
+async fn requests_without_keys_match_the_full_list() {
+    let db = db().await;
+    let who = ctx(OWNER, PrincipalKind::Root);
+    let key = json!({"UserId": {"S": "u"}, "Title": {"S": "t"}});
+    let cases = [
+        (
+            Operation::GetItem,
+            json!({"TableName": "Games", "Key": key}),
+            true,
+        ),
+        (
+            Operation::PutItem,
+            json!({"TableName": "Games", "Item": key, "ReturnValues": "ALL_OLD"}),
+            true,
+        ),
+        (
+            Operation::UpdateItem,
+            json!({"TableName": "Games", "Key": key, "UpdateExpression": "SET a = :a",
+                   "ExpressionAttributeValues": {":a": {"N": "1"}}}),
+            true,
+        ),
+        (
+            Operation::DeleteItem,
+            json!({"TableName": "Games", "Key": key}),
+            true,
+        ),
+        (
+            Operation::Query,
+            json!({"TableName": "Games", "IndexName": "ByTitle",
+                   "KeyConditionExpression": "Title = :t",
+                   "ExpressionAttributeValues": {":t": {"S": "t"}}}),
+            true,
+        ),
+        (
+            Operation::Scan,
+            json!({"TableName": "Games", "Select": "COUNT"}),
+            true,
+        ),
+        (
+            Operation::BatchGetItem,
+            json!({"RequestItems": {"Games": {"Keys": [key]}}}),
+            false,
+        ),
+        (
+            Operation::TransactWriteItems,
+            json!({"TransactItems": [{"Put": {"TableName": "Games", "Item": key}},
+                                     {"Delete": {"TableName": "Games", "Key": key}}]}),
+            false,
+        ),
+    ];
+    for (op, body, lazy) in cases {
+        let call = db.parse(op, body.to_string().as_bytes()).unwrap();
+        let full = db.authz_requests(&who, &call);
+        let first = db.authz_requests_with(&who, &call, false);
+        assert_eq!(full.len(), first.len(), "{op:?}");
+        for (f, r) in full.iter().zip(&first) {
+            assert_eq!(
+                (&f.action, &f.resource, &f.resource_policy),
+                (&r.action, &r.resource, &r.resource_policy),
+                "{op:?}"
+            );
+            assert!(!f.keys.is_empty(), "{op:?} has condition keys");
+            if lazy {
+                assert!(
+                    r.keys.is_empty(),
+                    "{op:?} leaves its keys to the second pass"
+                );
+            } else {
+                assert_eq!(f.keys, r.keys, "{op:?} always carries its keys");
+            }
+        }
+    }
+}

@@ -338,23 +338,29 @@ impl App {
                 // Every action the call needs, each with DynamoDB's condition
                 // keys and the table's resource policy; one denial refuses
                 // the whole call before anything runs.
-                for r in self.dynamodb.authz_requests(&ctx, &call) {
+                // The item operations' condition keys (LeadingKeys, Attributes, …) are
+                // computed only if a policy that applies may read one: the first pass has
+                // the requests without them, the second (once, for every member) with.
+                let requests = self.dynamodb.authz_requests_with(&ctx, &call, false);
+                let full: std::sync::OnceLock<Vec<rampart_dynamodb::AuthzRequest>> =
+                    std::sync::OnceLock::new();
+                let mismatch = std::sync::atomic::AtomicBool::new(false);
+                for (n, r) in requests.iter().enumerate() {
                     let mut input = AuthzInput::new(&r.action, &r.resource);
-                    input.keys = r
-                        .keys
-                        .iter()
-                        .map(|(k, v)| {
-                            let v = match v {
-                                rampart_dynamodb::KeyValue::Single(s) => {
-                                    rampart_iam::policy::ContextValue::Single(s.clone())
-                                }
-                                rampart_dynamodb::KeyValue::Multi(m) => {
-                                    rampart_iam::policy::ContextValue::Multi(m.clone())
-                                }
-                            };
-                            (k.clone(), v)
-                        })
-                        .collect();
+                    input.keys = context_keys(&r.keys);
+                    let lazy = || {
+                        let all = full.get_or_init(|| self.dynamodb.authz_requests(&ctx, &call));
+                        match all.get(n) {
+                            Some(f) if f.action == r.action && f.resource == r.resource => {
+                                context_keys(&f.keys)
+                            }
+                            _ => {
+                                mismatch.store(true, std::sync::atomic::Ordering::Relaxed);
+                                Vec::new()
+                            }
+                        }
+                    };
+                    input.lazy_keys = Some(rampart_iam::LazyKeys(&lazy));
                     input.resource_policy = r.resource_policy.as_ref().map(|(name, doc)| {
                         (
                             name.as_str(),
@@ -362,7 +368,15 @@ impl App {
                             rampart_iam::policy::PolicyKind::Resource,
                         )
                     });
-                    self.authorize(&ctx, &input)?;
+                    let decided = self.authorize(&ctx, &input);
+                    // Fail closed: keys that could not be matched to their request (the
+                    // catalog changed between the passes) must not decide anything.
+                    if mismatch.load(std::sync::atomic::Ordering::Relaxed) {
+                        return Err(ApiError::Internal(
+                            "the request changed while it was authorized; retry".into(),
+                        ));
+                    }
+                    decided?;
                 }
                 self.dynamodb
                     .execute(&ctx, call)
@@ -494,4 +508,21 @@ impl App {
             region: self.region.clone(),
         })
     }
+}
+
+/// DynamoDB's condition keys as the authorizer's context values.
+fn context_keys(keys: &rampart_dynamodb::Keys) -> Vec<(String, rampart_iam::policy::ContextValue)> {
+    keys.iter()
+        .map(|(k, v)| {
+            let v = match v {
+                rampart_dynamodb::KeyValue::Single(s) => {
+                    rampart_iam::policy::ContextValue::Single(s.clone())
+                }
+                rampart_dynamodb::KeyValue::Multi(m) => {
+                    rampart_iam::policy::ContextValue::Multi(m.clone())
+                }
+            };
+            (k.clone(), v)
+        })
+        .collect()
 }

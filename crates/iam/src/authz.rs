@@ -36,6 +36,10 @@ pub struct AuthzInput<'a> {
     pub resource_policy: Option<(&'a str, &'a str, PolicyKind)>,
     /// Request-specific condition keys (`dynamodb:LeadingKeys`, `sts:ExternalId`, …).
     pub keys: Vec<(String, ContextValue)>,
+    /// More request-specific keys, computed only if a policy that applies may read a
+    /// condition key (a service's keys cost work to derive from the request; most
+    /// decisions never look at them).
+    pub lazy_keys: Option<LazyKeys<'a>>,
     /// Fill `matched` and `explanation` even for an allow (the simulator and
     /// the CLI want them; the request path only for denials, to stay fast).
     pub explain: bool,
@@ -49,8 +53,19 @@ impl<'a> AuthzInput<'a> {
             resource,
             resource_policy: None,
             keys: Vec::new(),
+            lazy_keys: None,
             explain: false,
         }
+    }
+}
+
+/// Condition keys computed on demand (see [`AuthzInput::lazy_keys`]).
+#[derive(Clone, Copy)]
+pub struct LazyKeys<'a>(pub &'a (dyn Fn() -> Vec<(String, ContextValue)> + Sync));
+
+impl std::fmt::Debug for LazyKeys<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LazyKeys(..)")
     }
 }
 
@@ -418,6 +433,18 @@ fn request_context(
             }
             ContextValue::Multi(m) => {
                 c.set_multi(k, m.iter().cloned());
+            }
+        }
+    }
+    if let Some(LazyKeys(compute)) = input.lazy_keys {
+        for (k, v) in compute() {
+            match v {
+                ContextValue::Single(s) => {
+                    c.set(&k, s);
+                }
+                ContextValue::Multi(m) => {
+                    c.set_multi(&k, m);
+                }
             }
         }
     }

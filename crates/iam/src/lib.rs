@@ -22,7 +22,7 @@ pub mod simulate;
 pub mod store;
 pub mod sts;
 
-pub use authz::{Authorizer, AuthzDecision, AuthzInput};
+pub use authz::{Authorizer, AuthzDecision, AuthzInput, LazyKeys};
 pub use keys::{AccessKeyRecord, Credential, KeyStore, KeyStoreError};
 pub use policy::Outcome;
 pub use seal::{SealError, Sealer};

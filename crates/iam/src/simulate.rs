@@ -274,6 +274,7 @@ pub fn simulate(
                 resource_policy: resource_policy
                     .map(|d| ("ResourcePolicy", d, PolicyKind::Resource)),
                 keys: keys.clone(),
+                lazy_keys: None,
                 explain: true,
             };
             let d = authorizer.authorize_with(&ctx, &input, &state);

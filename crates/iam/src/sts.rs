@@ -250,6 +250,7 @@ impl Iam {
                         crate::policy::PolicyKind::Trust,
                     )),
                     keys,
+                    lazy_keys: None,
                     explain: false,
                 };
                 authorize(&input).map_err(|e| match e {

@@ -92,6 +92,7 @@ pub async fn run(args: ExplainArgs) -> Result<u8, String> {
         resource: &args.resource,
         resource_policy: None,
         keys,
+        lazy_keys: None,
         explain: true,
     };
     let d = authorizer.authorize(&ctx, &input);
