@@ -24,6 +24,34 @@ def test_batch_write_and_get(ddb, table_name):
     assert "Item" not in ddb.get_item(TableName=table_name, Key={"pk": {"S": "k0"}})
 
 
+def test_batch_get_two_tables_with_projection_and_capacity(ddb, table_name):
+    # Items come back exactly as written (stored bytes spliced into the response), a
+    # projection applies per table, and the capacity report lists each table.
+    other = table_name + "-b"
+    create_table(ddb, table_name)
+    create_table(ddb, other)
+    item = {"pk": {"S": "k"}, "n": {"N": "1.50"}, "s": {"S": "caf\u00e9 \"q\""},
+            "m": {"M": {"l": {"L": [{"BOOL": True}, {"NULL": True}, {"B": b"\x00\x01"}]}}},
+            "ss": {"SS": ["b", "a"]}}
+    ddb.put_item(TableName=table_name, Item=item)
+    ddb.put_item(TableName=other, Item={"pk": {"S": "k"}, "a": {"S": "x"}, "b": {"S": "y"}})
+    r = ddb.batch_get_item(
+        RequestItems={
+            table_name: {"Keys": [{"pk": {"S": "k"}}, {"pk": {"S": "none"}}]},
+            other: {"Keys": [{"pk": {"S": "k"}}], "ProjectionExpression": "a"},
+        },
+        ReturnConsumedCapacity="TOTAL",
+    )
+    got = r["Responses"][table_name]
+    assert len(got) == 1
+    assert got[0]["pk"] == item["pk"] and got[0]["s"] == item["s"] and got[0]["m"] == item["m"]
+    assert got[0]["n"] == {"N": "1.5"} or got[0]["n"] == item["n"]
+    assert sorted(got[0]["ss"]["SS"]) == ["a", "b"]
+    assert r["Responses"][other] == [{"a": {"S": "x"}}]
+    assert r["UnprocessedKeys"] == {}
+    assert sorted(c["TableName"] for c in r["ConsumedCapacity"]) == sorted([table_name, other])
+
+
 def test_batch_limits(ddb, table_name):
     create_table(ddb, table_name)
     with pytest.raises(ClientError) as e:

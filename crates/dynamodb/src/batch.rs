@@ -109,7 +109,9 @@ impl DynamoDb {
                 consistent: ka.consistent_read.unwrap_or(false),
             });
         }
-        let mut responses = Map::new();
+        // Per table, each returned item as response JSON: stored bytes as they are when
+        // nothing is projected (stored form = DynamoDB JSON), else re-encoded.
+        let mut responses: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
         let mut unprocessed = Map::new();
         let mut capacities = Vec::new();
         let mut bytes = 0usize;
@@ -141,16 +143,15 @@ impl DynamoDb {
                         let size = item_size(&item);
                         bytes += size;
                         units += read_units(size, consistent);
-                        let shown = match &projection {
-                            Some(p) => p.apply(&item),
-                            None => item,
-                        };
-                        items.push(item_json(&shown));
+                        items.push(match &projection {
+                            Some(p) => to_json(&item_json(&p.apply(&item)))?,
+                            None => v.value,
+                        });
                     }
                     None => units += read_units(0, consistent),
                 }
             }
-            responses.insert(name.clone(), Value::Array(items));
+            responses.push((name.clone(), items));
             if !left.is_empty() {
                 let mut ka = requests.get(&name).cloned().unwrap_or(KeysAndAttributes {
                     keys: None,
@@ -178,13 +179,40 @@ impl DynamoDb {
                 capacities.push(c);
             }
         }
-        let mut out = Map::new();
-        out.insert("Responses".into(), Value::Object(responses));
-        out.insert("UnprocessedKeys".into(), Value::Object(unprocessed));
+        let mut rest = Map::new();
+        rest.insert("UnprocessedKeys".into(), Value::Object(unprocessed));
         if !capacities.is_empty() {
-            out.insert("ConsumedCapacity".into(), Value::Array(capacities));
+            rest.insert("ConsumedCapacity".into(), Value::Array(capacities));
         }
-        to_json(&Value::Object(out))
+        let rest = to_json(&Value::Object(rest))?;
+        // {"Responses":{"T":[…],…},"UnprocessedKeys":…}: `rest` always has UnprocessedKeys.
+        let mut out = Vec::with_capacity(
+            rest.len()
+                + 16
+                + responses
+                    .iter()
+                    .map(|(n, items)| {
+                        n.len() + 8 + items.iter().map(|i| i.len() + 1).sum::<usize>()
+                    })
+                    .sum::<usize>(),
+        );
+        out.extend_from_slice(b"{\"Responses\":{");
+        for (n, (name, items)) in responses.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&to_json(name)?);
+            out.push(b':');
+            crate::read::json_array(items, &mut out);
+        }
+        out.push(b'}');
+        if let Some(tail) = rest.get(1..).filter(|t| *t != b"}") {
+            out.push(b',');
+            out.extend_from_slice(tail);
+        } else {
+            out.push(b'}');
+        }
+        Ok(out)
     }
 
     pub(crate) async fn batch_write_item(

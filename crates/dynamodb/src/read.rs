@@ -710,12 +710,9 @@ impl DynamoDb {
     }
 }
 
-/// `{"Items":[i1,i2,…],…rest}`: the items' JSON spliced in front of the other members
-/// (`rest`, a serialized object that always has `Count`).
-fn splice_items(items: &[Vec<u8>], rest: &[u8]) -> Vec<u8> {
-    let len = items.iter().map(|i| i.len() + 1).sum::<usize>() + rest.len() + 12;
-    let mut out = Vec::with_capacity(len);
-    out.extend_from_slice(b"{\"Items\":[");
+/// Appends `[i1,i2,…]`: the items' JSON, each already serialized.
+pub(crate) fn json_array(items: &[Vec<u8>], out: &mut Vec<u8>) {
+    out.push(b'[');
     for (n, item) in items.iter().enumerate() {
         if n > 0 {
             out.push(b',');
@@ -723,6 +720,15 @@ fn splice_items(items: &[Vec<u8>], rest: &[u8]) -> Vec<u8> {
         out.extend_from_slice(item);
     }
     out.push(b']');
+}
+
+/// `{"Items":[i1,i2,…],…rest}`: the items' JSON spliced in front of the other members
+/// (`rest`, a serialized object that always has `Count`).
+fn splice_items(items: &[Vec<u8>], rest: &[u8]) -> Vec<u8> {
+    let len = items.iter().map(|i| i.len() + 1).sum::<usize>() + rest.len() + 12;
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(b"{\"Items\":");
+    json_array(items, &mut out);
     // `rest` is `{…}`; an empty object adds nothing.
     match rest.get(1..) {
         Some(tail) if tail != b"}" => {
