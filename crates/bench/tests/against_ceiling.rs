@@ -82,6 +82,23 @@ async fn open_loop_sends_the_requested_count_at_a_rate() {
     assert_eq!(report.operations["BatchWriteItem"].ok, 50);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_loop_for_a_duration_sends_or_reports_every_ticket() {
+    let endpoint = start_ceiling().await;
+    let mut p = plan(
+        endpoint,
+        Workload::GetItem,
+        Stop::Duration(Duration::from_millis(300)),
+        Some(200.0),
+    );
+    p.warmup = Duration::from_millis(100);
+    let report = run(&p).await.unwrap();
+    assert_eq!(report.mode, "open");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    // Tickets at n/200 s from 100 ms (the warm-up's 20 are not measured) to 400 ms.
+    assert_eq!(report.requests + report.unsent, 60);
+}
+
 #[tokio::test]
 async fn unreachable_endpoint_fails_before_measuring() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
