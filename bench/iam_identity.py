@@ -38,15 +38,21 @@ ACTIONS = [
 POLICY_NAME = "bench-tables"
 
 
-def policy(region: str, account: str, tables: list[str]) -> dict:
+def policy(region: str, account: str, tables: list[str], leading_keys: str | None = None) -> dict:
     resources = []
     for t in tables:
         arn = f"arn:aws:dynamodb:{region}:{account}:table/{t}"
         resources += [arn, f"{arn}/index/*"]
+    allow = {"Sid": "BenchTables", "Effect": "Allow", "Action": ACTIONS, "Resource": resources}
+    if leading_keys:
+        # Row-level security as in DynamoDB's fine-grained access control guide: only
+        # partition keys matching the pattern (absent for table-level calls, which
+        # ForAllValues lets through). Every request then builds its condition keys.
+        allow["Condition"] = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [leading_keys]}}
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "BenchTables", "Effect": "Allow", "Action": ACTIONS, "Resource": resources},
+            allow,
             {"Sid": "NoTableDeletion", "Effect": "Deny", "Action": "dynamodb:DeleteTable",
              "Resource": "arn:aws:dynamodb:*:*:table/*"},
         ],
@@ -60,6 +66,9 @@ def main() -> int:
     ap.add_argument("--user", default="bench")
     ap.add_argument("--policy-out", help="also write the policy document to this file")
     ap.add_argument("--json", action="store_true", help="print the key as JSON")
+    ap.add_argument("--leading-keys", metavar="PATTERN",
+                    help="allow only partition keys matching PATTERN (dynamodb:LeadingKeys, "
+                         "StringLike), e.g. 'user*' for rampart-bench's keys")
     args = ap.parse_args()
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
@@ -69,7 +78,7 @@ def main() -> int:
         .get_caller_identity()["Account"]
     iam = session.client("iam", endpoint_url=args.endpoint, config=config)
 
-    doc = policy(region, account, args.table)
+    doc = policy(region, account, args.table, args.leading_keys)
     try:
         iam.create_user(UserName=args.user, Tags=[{"Key": "purpose", "Value": "bench/run.sh"}])
     except ClientError as e:

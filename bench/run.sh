@@ -23,7 +23,9 @@
 # PORT_BASE (18000), SKIP_BUILD (1 to use the binaries already built), NICE (e.g. -10: run the
 # servers and the load generator at that priority, to keep a shared machine's other work from
 # preempting them; negative values need root), IDENTITY (user: an IAM user's key, the default;
-# root: the account root's key).
+# root: the account root's key), LEADING_KEYS (with IDENTITY=user, e.g. 'user*': the user's
+# policy also requires dynamodb:LeadingKeys to match, as fine-grained access control does, so
+# every request builds its condition keys).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -91,7 +93,7 @@ fi
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "settings: duration=$DURATION warmup=$WARMUP connections=$CONNS keyspace=$KEYSPACE item_size=$ITEM_SIZE nice=${NICE:-0}"
   if [ "$IDENTITY" = user ]; then
-    echo "identity: rampart signed as IAM user bench (inline policy: allow rampart-bench's 7 actions on its table, deny DeleteTable on all tables; rampart-*identity-policy.json); peers with plain credentials"
+    echo "identity: rampart signed as IAM user bench (inline policy: allow rampart-bench's 7 actions on its table${LEADING_KEYS:+ where dynamodb:LeadingKeys is like '$LEADING_KEYS'}, deny DeleteTable on all tables; rampart-*identity-policy.json); peers with plain credentials"
   else
     echo "identity: rampart signed as the account root (no policy evaluated); peers with plain credentials"
   fi
@@ -156,7 +158,10 @@ make_identity() {
   shift 2
   local tables=()
   for t in "$@"; do tables+=(--table "$t"); done
-  creds=$(.venv/bin/python bench/iam_identity.py --endpoint "$endpoint" --policy-out "$policy" "${tables[@]}")
+  local fgac=()
+  [ -n "${LEADING_KEYS:-}" ] && fgac=(--leading-keys "$LEADING_KEYS")
+  creds=$(.venv/bin/python bench/iam_identity.py --endpoint "$endpoint" --policy-out "$policy" \
+    "${fgac[@]}" "${tables[@]}")
   key_id=${creds%%$'\n'*}
   secret=${creds#*$'\n'}
 }
