@@ -57,7 +57,13 @@ pub(crate) struct Key {
 
 impl Key {
     pub(crate) fn new(name: &str) -> Self {
-        let name = name.to_lowercase();
+        // Most names are ASCII (every AWS and DynamoDB key is); lowercasing those byte by
+        // byte gives what `to_lowercase` gives, without its Unicode tables.
+        let name = if name.is_ascii() {
+            name.to_ascii_lowercase()
+        } else {
+            name.to_lowercase()
+        };
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for b in name.bytes() {
             hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
@@ -317,6 +323,27 @@ pub struct Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn key_names_lowercase_as_unicode_does(name in "\\PC{0,24}") {
+            let key = Key::new(&name);
+            proptest::prop_assert_eq!(key.name(), name.to_lowercase());
+        }
+    }
+
+    #[test]
+    fn key_names_lowercase_ascii_and_beyond() {
+        assert_eq!(Key::new("AWS:CurrentTime").name(), "aws:currenttime");
+        assert_eq!(
+            Key::new("aws:PrincipalTag/ÉQUIPE").name(),
+            "aws:principaltag/équipe"
+        );
+        assert_eq!(
+            Key::new("dynamodb:LeadingKeys"),
+            Key::new("DYNAMODB:leadingkeys")
+        );
+    }
 
     #[test]
     fn keys_are_case_insensitive_and_values_are_not() {
