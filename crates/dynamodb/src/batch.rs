@@ -206,12 +206,7 @@ impl DynamoDb {
             crate::read::json_array(items, &mut out);
         }
         out.push(b'}');
-        if let Some(tail) = rest.get(1..).filter(|t| *t != b"}") {
-            out.push(b',');
-            out.extend_from_slice(tail);
-        } else {
-            out.push(b'}');
-        }
+        crate::read::close_with_members(&mut out, &rest);
         Ok(out)
     }
 

@@ -729,7 +729,13 @@ fn splice_items(items: &[Vec<u8>], rest: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(b"{\"Items\":");
     json_array(items, &mut out);
-    // `rest` is `{…}`; an empty object adds nothing.
+    close_with_members(&mut out, rest);
+    out
+}
+
+/// Ends the object being written in `out` (its last member just written) with the members
+/// of `rest`, a serialized object `{…}`; an empty `rest` adds nothing.
+pub(crate) fn close_with_members(out: &mut Vec<u8>, rest: &[u8]) {
     match rest.get(1..) {
         Some(tail) if tail != b"}" => {
             out.push(b',');
@@ -737,7 +743,6 @@ fn splice_items(items: &[Vec<u8>], rest: &[u8]) -> Vec<u8> {
         }
         _ => out.push(b'}'),
     }
-    out
 }
 
 /// Whether an entry read from a key range satisfies the key condition

@@ -425,19 +425,13 @@ impl DynamoDb {
         let on_arn =
             |action: &str, arn: &Option<String>| self.arn_target(arn).request(action, Keys::new());
         let on_index =
-            |t: &Target, action: &str, index: &Option<String>, keys: &dyn Fn() -> Keys| match index
-            {
-                Some(i) => AuthzRequest {
-                    action: action.to_owned(),
-                    resource: format!("{}/index/{i}", t.arn),
-                    keys: if with_keys {
-                        t.with_resource_tags(keys())
-                    } else {
-                        Keys::new()
-                    },
-                    resource_policy: t.policy(),
-                },
-                None => t.request_if(action, with_keys, keys),
+            |t: &Target, action: &str, index: &Option<String>, keys: &dyn Fn() -> Keys| {
+                // An index is governed by its table's tags and policy; only the ARN differs.
+                let mut r = t.request_if(action, with_keys, keys);
+                if let Some(i) = index {
+                    r.resource = format!("{}/index/{i}", t.arn);
+                }
+                r
             };
         match call {
             Call::CreateTable(i) => {

@@ -426,26 +426,20 @@ fn request_context(
             c.set(k, v.clone());
         }
     }
-    for (k, v) in &input.keys {
-        match v {
-            ContextValue::Single(s) => {
-                c.set(k, s.clone());
-            }
-            ContextValue::Multi(m) => {
-                c.set_multi(k, m.iter().cloned());
-            }
+    let mut put = |k: &str, v: ContextValue| match v {
+        ContextValue::Single(s) => {
+            c.set(k, s);
         }
+        ContextValue::Multi(m) => {
+            c.set_multi(k, m);
+        }
+    };
+    for (k, v) in &input.keys {
+        put(k, v.clone());
     }
     if let Some(LazyKeys(compute)) = input.lazy_keys {
         for (k, v) in compute() {
-            match v {
-                ContextValue::Single(s) => {
-                    c.set(&k, s);
-                }
-                ContextValue::Multi(m) => {
-                    c.set_multi(&k, m);
-                }
-            }
+            put(&k, v);
         }
     }
     c
