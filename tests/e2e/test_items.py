@@ -184,6 +184,12 @@ def test_consumed_capacity_follows_aws_units(ddb, table):
     r = ddb.get_item(TableName=table, Key=key, ReturnConsumedCapacity="INDEXES", ConsistentRead=True)
     assert r["ConsumedCapacity"]["CapacityUnits"] == 1.0
     assert r["ConsumedCapacity"]["Table"]["CapacityUnits"] == 1.0
+    # A put that replaces an item costs by the larger of the two (AWS:
+    # "the item size that matters is the larger of the two").
+    r = ddb.put_item(TableName=table, Item={**key, "v": {"S": "small"}}, ReturnConsumedCapacity="TOTAL")
+    assert r["ConsumedCapacity"]["CapacityUnits"] == 3.0
+    r = ddb.put_item(TableName=table, Item={**key, "v": {"S": "small"}}, ReturnConsumedCapacity="TOTAL")
+    assert r["ConsumedCapacity"]["CapacityUnits"] == 1.0
 
 
 def test_legacy_expected_and_attribute_updates(ddb, table):

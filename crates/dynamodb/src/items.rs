@@ -586,7 +586,87 @@ impl DynamoDb {
         }
     }
 
-    pub(crate) async fn put_item(&self, account: &str, input: PutItemInput) -> Result<Vec<u8>> {
+    /// PutItem with no condition and no `ReturnValues` on a table without
+    /// indexes: nothing to decide from the old item, so instead of reading
+    /// it first (a read transaction and a decode), one commit replaces it
+    /// and fetches what it held, for the capacity and the table's counters.
+    /// The only retry is a table change (the catalog-version precondition).
+    /// `None` when the table has indexes: their entries depend on the old
+    /// item, so the caller takes the general read → decide → commit path.
+    async fn put_blind(
+        &self,
+        account: &str,
+        table_name: &Option<String>,
+        item: &Item,
+    ) -> Result<Option<(Arc<Table>, Capacity)>> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let table = self.table_for_items(account, table_name)?;
+            let meta = &table.meta;
+            if !meta.indexes.is_empty() {
+                return Ok(None);
+            }
+            check_item(meta, item)?;
+            let key = layout::key_for(&meta.key, item)
+                .ok_or_else(|| invalid("The provided key element does not match the schema"))?;
+            let tree = layout::item_tree(meta);
+            let new_size = item_size(item);
+            let mut batch = Batch::new();
+            batch
+                .expect(
+                    CATALOG_TREE,
+                    layout::catalog_key(&meta.account, &meta.name),
+                    Some(table.version),
+                )
+                .fetch(tree.clone(), key.clone())
+                .put(tree, key, encode_item(item)?);
+            let gates = self
+                .counters
+                .enter_write(std::iter::once(meta.id.as_str()))
+                .await;
+            match self.engine.commit_fetching(batch).await {
+                Ok(done) => {
+                    let old = done.fetched.into_iter().next().flatten();
+                    // The write is committed: an old value that no longer
+                    // decodes must not fail it; the counters are recounted.
+                    let old_size = match old.map(|v| decode_item(&v.value)).transpose() {
+                        Ok(o) => {
+                            let old_size = o.as_ref().map(item_size);
+                            self.counters
+                                .apply(&meta.id, &crate::stats::blind_delta(old_size, new_size));
+                            old_size.unwrap_or(0)
+                        }
+                        Err(_) => {
+                            self.counters.invalidate(&meta.id);
+                            0
+                        }
+                    };
+                    drop(gates);
+                    let cap = Capacity {
+                        table: write_units(old_size.max(new_size)),
+                        ..Capacity::default()
+                    };
+                    return Ok(Some((table, cap)));
+                }
+                Err(rampart_storage::Error::Conflict { .. }) => {
+                    drop(gates);
+                    // The table changed (or was deleted): refresh it.
+                    let name = table_name.as_deref().unwrap_or_default();
+                    self.reload_table(account, name).await?;
+                    if attempt >= MAX_ATTEMPTS {
+                        return Err(DynamoError::TransactionConflict(
+                            "Transaction is ongoing for the item".into(),
+                        ));
+                    }
+                    tokio::task::yield_now().await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    pub(crate) async fn put_item(&self, account: &str, mut input: PutItemInput) -> Result<Vec<u8>> {
         let mut v = Validator::new();
         crate::catalog::check_table_name(&mut v, &input.table_name);
         v.not_null(&input.item, "item");
@@ -609,7 +689,20 @@ impl DynamoDb {
             &input.expression_attribute_names,
             &input.expression_attribute_values,
         )?;
-        let item = input.item.clone().unwrap_or_default();
+        let item = input.item.take().unwrap_or_default();
+        if condition.is_none()
+            && rv == "NONE"
+            && let Some((table, cap)) = self.put_blind(account, &input.table_name, &item).await?
+        {
+            return write_response(
+                &table.meta,
+                None,
+                &cap,
+                &input.return_consumed_capacity,
+                &input.return_item_collection_metrics,
+                Some(&item),
+            );
+        }
         let on_fail_old =
             input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
         let (table, old, _new, (), cap) = self

@@ -83,6 +83,17 @@ async fn counts_are_exact_under_concurrent_writes_and_describes() {
                     json!({"TableName": "counted", "Item": {"pk": {"S": key}, "v": {"S": "xx"}}}),
                 )
                 .await;
+                // Overwrites of shared keys, with sizes that differ by
+                // writer: each replaces an item another writer may have
+                // just put, so its delta depends on exactly which one.
+                let shared = format!("shared{}", i % 5);
+                let v = "y".repeat(w + 1);
+                call(
+                    &db,
+                    Operation::PutItem,
+                    json!({"TableName": "counted", "Item": {"pk": {"S": shared}, "v": {"S": v}}}),
+                )
+                .await;
                 if i % 4 == 0 {
                     call(
                         &db,
@@ -118,12 +129,20 @@ async fn counts_are_exact_under_concurrent_writes_and_describes() {
     )
     .await;
     let scanned = call(&db, Operation::Scan, json!({"TableName": "counted"})).await;
-    let expected_items = 50 + 4 * 30;
+    let expected_items = 50 + 4 * 30 + 5;
     assert_eq!(scanned["Count"], json!(expected_items));
     assert_eq!(described["Table"]["ItemCount"], json!(expected_items));
-    // "pk" + "preNNN" = 8 bytes; "pk" + "wW-NNN" + "v" + "xx" = 11 bytes.
-    assert_eq!(
-        described["Table"]["TableSizeBytes"],
-        json!(50 * 8 + 4 * 30 * 11)
-    );
+    // Every attribute is a string: an item's size is Σ name + value bytes.
+    let size: usize = scanned["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|item| item.as_object().unwrap())
+        .map(|(name, v)| name.len() + v["S"].as_str().unwrap().len())
+        .sum();
+    // "pk" + "preNNN" = 8 bytes; "pk" + "wW-NNN" + "v" + "xx" = 11 bytes;
+    // "pk" + "sharedN" + "v" + 1..=4 bytes for the shared ones.
+    let shared = size - (50 * 8 + 4 * 30 * 11);
+    assert!((5 * 11..=5 * 14).contains(&shared), "{shared}");
+    assert_eq!(described["Table"]["TableSizeBytes"], json!(size));
 }

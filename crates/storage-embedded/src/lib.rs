@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use rampart_storage::{
-    Batch, CommitSeq, Direction, Engine, Error, KeyRange, Result, TreeName, Versioned,
+    Batch, Committed, Direction, Engine, Error, KeyRange, Result, TreeName, Versioned,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -259,7 +259,7 @@ impl Engine for SqliteEngine {
         .await
     }
 
-    async fn commit(&self, batch: Batch) -> Result<CommitSeq> {
+    async fn commit_fetching(&self, batch: Batch) -> Result<Committed> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }

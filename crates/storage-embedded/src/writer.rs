@@ -14,7 +14,7 @@
 //! INVARIANT: sequence numbers are read from `meta` inside the write
 //! transaction and written back in it, so they grow across restarts.
 
-use rampart_storage::{Batch, CommitSeq, Error, Op};
+use rampart_storage::{Batch, CommitSeq, Committed, Error, Op};
 use rusqlite::{Connection, params};
 use tokio::sync::{mpsc, oneshot};
 
@@ -27,7 +27,7 @@ pub(crate) enum Request {
         /// The batch.
         batch: Batch,
         /// Where the result goes once the group's COMMIT returned.
-        reply: oneshot::Sender<Result<CommitSeq, Error>>,
+        reply: oneshot::Sender<Result<Committed, Error>>,
     },
     /// Finish every batch queued before this message, refuse the rest, then
     /// stop; reply when done.
@@ -49,7 +49,7 @@ pub(crate) struct GroupLimits {
 /// One batch of the group being built, with its reply channel.
 struct Pending {
     batch: Batch,
-    reply: oneshot::Sender<Result<CommitSeq, Error>>,
+    reply: oneshot::Sender<Result<Committed, Error>>,
 }
 
 /// The writer thread's loop. Returns when every sender is gone or a
@@ -119,7 +119,7 @@ fn batch_bytes(batch: &Batch) -> usize {
 /// Applies a group in one transaction and replies to each batch after the
 /// COMMIT.
 fn commit_group(conn: &mut Connection, group: Vec<Pending>) {
-    let mut results: Vec<Result<CommitSeq, Error>> = Vec::with_capacity(group.len());
+    let mut results: Vec<Result<Committed, Error>> = Vec::with_capacity(group.len());
     let outcome = apply_group(conn, &group, &mut results);
     let outcome = outcome.and_then(|any_written| {
         if any_written {
@@ -156,7 +156,7 @@ fn commit_group(conn: &mut Connection, group: Vec<Pending>) {
 fn apply_group(
     conn: &Connection,
     group: &[Pending],
-    results: &mut Vec<Result<CommitSeq, Error>>,
+    results: &mut Vec<Result<Committed, Error>>,
 ) -> Result<bool, Error> {
     exec(conn, "BEGIN IMMEDIATE")?;
     let mut seq = read_seq(conn)?;
@@ -164,10 +164,10 @@ fn apply_group(
     for p in group {
         exec(conn, "SAVEPOINT batch")?;
         match apply_batch(conn, &p.batch, seq) {
-            Ok(next) => {
+            Ok(done) => {
                 exec(conn, "RELEASE batch")?;
-                seq = next;
-                results.push(Ok(next));
+                seq = done.seq;
+                results.push(Ok(done));
             }
             Err(e) => {
                 // Undo this batch only; the rest of the group goes on.
@@ -188,9 +188,9 @@ fn apply_group(
     Ok(true)
 }
 
-/// Checks a batch's preconditions, then applies its ops with version
-/// `last + 1`. Returns that version.
-fn apply_batch(conn: &Connection, batch: &Batch, last: CommitSeq) -> Result<CommitSeq, Error> {
+/// Checks a batch's preconditions, reads its fetch keys, then applies its
+/// ops with version `last + 1`. Returns that version and what was fetched.
+fn apply_batch(conn: &Connection, batch: &Batch, last: CommitSeq) -> Result<Committed, Error> {
     {
         let mut stmt = conn
             .prepare_cached("SELECT version FROM kv WHERE tree = ?1 AND key = ?2")
@@ -214,6 +214,11 @@ fn apply_batch(conn: &Connection, batch: &Batch, last: CommitSeq) -> Result<Comm
             }
         }
     }
+    let fetched = batch
+        .fetch
+        .iter()
+        .map(|(tree, key)| crate::read::get(conn, tree, key))
+        .collect::<Result<Vec<_>, Error>>()?;
     let seq = last
         .checked_add(1)
         .ok_or_else(|| Error::Io("sequence numbers exhausted".into()))?;
@@ -247,7 +252,7 @@ fn apply_batch(conn: &Connection, batch: &Batch, last: CommitSeq) -> Result<Comm
             }
         }
     }
-    Ok(seq)
+    Ok(Committed { seq, fetched })
 }
 
 /// Runs one parameterless statement through the statement cache.

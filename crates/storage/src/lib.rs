@@ -148,6 +148,20 @@ pub struct Batch {
     pub preconditions: Vec<Precondition>,
     /// Applied in order.
     pub ops: Vec<Op>,
+    /// Keys read inside the commit, after every precondition held and
+    /// before any op is applied: what they held just before this batch.
+    /// Their values come back in [`Committed::fetched`], in this order.
+    pub fetch: Vec<(TreeName, Vec<u8>)>,
+}
+
+/// What a commit returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    /// The commit's sequence number (the version of everything it put).
+    pub seq: CommitSeq,
+    /// One entry per [`Batch::fetch`] key: its value and version just before
+    /// this batch was applied.
+    pub fetched: Vec<Option<Versioned>>,
 }
 
 impl Batch {
@@ -190,9 +204,15 @@ impl Batch {
         self
     }
 
-    /// Whether the batch writes nothing and checks nothing.
+    /// Reads `key` inside the commit, before the ops (see [`Batch::fetch`]).
+    pub fn fetch(&mut self, tree: impl Into<TreeName>, key: Vec<u8>) -> &mut Self {
+        self.fetch.push((tree.into(), key));
+        self
+    }
+
+    /// Whether the batch writes nothing, checks nothing and reads nothing.
     pub fn is_empty(&self) -> bool {
-        self.ops.is_empty() && self.preconditions.is_empty()
+        self.ops.is_empty() && self.preconditions.is_empty() && self.fetch.is_empty()
     }
 }
 
@@ -239,9 +259,16 @@ pub trait Engine: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Versioned)>>;
 
-    /// Checks every precondition, then applies every op, atomically and durably.
-    /// Returns the commit's sequence number, or `Error::Conflict`.
-    async fn commit(&self, batch: Batch) -> Result<CommitSeq>;
+    /// Checks every precondition, reads the batch's `fetch` keys, then
+    /// applies every op, atomically and durably. Returns the commit's
+    /// sequence number and the fetched values, or `Error::Conflict`.
+    async fn commit_fetching(&self, batch: Batch) -> Result<Committed>;
+
+    /// [`Engine::commit_fetching`] for a batch that fetches nothing (any
+    /// fetched values are dropped).
+    async fn commit(&self, batch: Batch) -> Result<CommitSeq> {
+        Ok(self.commit_fetching(batch).await?.seq)
+    }
 
     /// Flushes and stops background work; later calls may return `Error::Closed`.
     async fn close(&self) -> Result<()>;

@@ -6,7 +6,8 @@ use std::ops::Bound;
 use std::sync::Mutex;
 
 use crate::{
-    Batch, CommitSeq, Direction, Engine, Error, KeyRange, Op, Result, TreeName, Versioned,
+    Batch, CommitSeq, Committed, Direction, Engine, Error, KeyRange, Op, Result, TreeName,
+    Versioned,
 };
 
 /// The trees and the last sequence number.
@@ -108,7 +109,7 @@ impl Engine for MemoryEngine {
         Ok(out)
     }
 
-    async fn commit(&self, batch: Batch) -> Result<CommitSeq> {
+    async fn commit_fetching(&self, batch: Batch) -> Result<Committed> {
         let mut state = self.lock();
         for (index, p) in batch.preconditions.iter().enumerate() {
             let current = state
@@ -120,6 +121,11 @@ impl Engine for MemoryEngine {
                 return Err(Error::Conflict { index });
             }
         }
+        let fetched = batch
+            .fetch
+            .iter()
+            .map(|(tree, key)| state.trees.get(tree).and_then(|t| t.get(key)).cloned())
+            .collect();
         state.seq += 1;
         let seq = state.seq;
         for op in batch.ops {
@@ -143,7 +149,7 @@ impl Engine for MemoryEngine {
                 }
             }
         }
-        Ok(seq)
+        Ok(Committed { seq, fetched })
     }
 
     async fn close(&self) -> Result<()> {

@@ -10,7 +10,7 @@
 use std::ops::Bound;
 use std::sync::Arc;
 
-use crate::{Batch, Direction, Engine, Error, KeyRange};
+use crate::{Batch, Committed, Direction, Engine, Error, KeyRange};
 
 /// Runs every conformance check against a fresh, empty engine.
 /// Panics (it is test code) on the first violation.
@@ -24,6 +24,8 @@ pub async fn conformance(engine: Arc<dyn Engine>) {
     get_many_reads_in_input_order(&*engine).await;
     concurrent_commits_get_distinct_growing_sequence_numbers(engine.clone()).await;
     optimistic_increment_never_loses_an_update(engine.clone()).await;
+    fetch_sees_the_value_before_the_ops(&*engine).await;
+    concurrent_fetching_puts_each_see_the_previous_one(engine.clone()).await;
 }
 
 async fn empty_engine_reads_nothing(e: &dyn Engine) {
@@ -309,4 +311,94 @@ async fn optimistic_increment_never_loses_an_update(e: Arc<dyn Engine>) {
     }
     let v = e.get("ck-counter", b"n").await.unwrap().unwrap();
     assert_eq!(u64::from_be_bytes(v.value.try_into().unwrap()), 100);
+}
+
+async fn fetch_sees_the_value_before_the_ops(e: &dyn Engine) {
+    // Absent keys fetch as None; the ops of the same batch are not visible.
+    let mut b = Batch::new();
+    b.fetch("ck-fetch", b"a".to_vec())
+        .put("ck-fetch", b"a".to_vec(), b"1".to_vec())
+        .fetch("ck-fetch", b"missing".to_vec());
+    let c1 = e.commit_fetching(b).await.unwrap();
+    assert_eq!(c1.fetched, vec![None, None]);
+
+    // The overwrite fetches the first value with its version, in fetch order.
+    let mut b = Batch::new();
+    b.put("ck-fetch", b"b".to_vec(), b"x".to_vec())
+        .put("ck-fetch", b"a".to_vec(), b"2".to_vec())
+        .fetch("ck-fetch", b"b".to_vec())
+        .fetch("ck-fetch", b"a".to_vec());
+    let c2 = e.commit_fetching(b).await.unwrap();
+    assert!(c2.seq > c1.seq);
+    assert_eq!(c2.fetched.len(), 2);
+    assert_eq!(c2.fetched[0], None);
+    let a = c2.fetched[1].clone().unwrap();
+    assert_eq!((a.value.as_slice(), a.version), (&b"1"[..], c1.seq));
+
+    // A failed precondition writes nothing and returns no values.
+    let mut b = Batch::new();
+    b.expect("ck-fetch", b"a".to_vec(), Some(c1.seq))
+        .fetch("ck-fetch", b"a".to_vec())
+        .delete("ck-fetch", b"a".to_vec());
+    assert!(matches!(
+        e.commit_fetching(b).await,
+        Err(Error::Conflict { index: 0 })
+    ));
+    assert_eq!(e.get("ck-fetch", b"a").await.unwrap().unwrap().value, b"2");
+
+    // A delete fetches what it removed; `commit` works on fetching batches.
+    let mut b = Batch::new();
+    b.fetch("ck-fetch", b"a".to_vec())
+        .delete("ck-fetch", b"a".to_vec());
+    let c3 = e.commit_fetching(b).await.unwrap();
+    assert_eq!(c3.fetched[0].as_ref().unwrap().value, b"2");
+    let mut b = Batch::new();
+    b.fetch("ck-fetch", b"b".to_vec());
+    assert!(e.commit(b).await.unwrap() > c3.seq);
+}
+
+/// Blind puts that fetch the old value, from many tasks at once: each must
+/// see exactly the value the previous commit left, so the fetched values
+/// form one chain through every put (no put sees a value twice, none is
+/// skipped).
+async fn concurrent_fetching_puts_each_see_the_previous_one(e: Arc<dyn Engine>) {
+    const TASKS: usize = 8;
+    const PUTS: usize = 25;
+    let mut handles = Vec::new();
+    for t in 0..TASKS {
+        let e = e.clone();
+        handles.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for i in 0..PUTS {
+                let mut b = Batch::new();
+                b.fetch("ck-chain", b"k".to_vec()).put(
+                    "ck-chain",
+                    b"k".to_vec(),
+                    format!("{t}-{i}").into_bytes(),
+                );
+                let Committed { seq, fetched } = e.commit_fetching(b).await.unwrap();
+                let before = fetched.into_iter().next().unwrap();
+                seen.push((seq, before.map(|v| (v.value, v.version))));
+            }
+            (t, seen)
+        }));
+    }
+    let mut all = Vec::new();
+    for h in handles {
+        let (t, seen) = h.await.unwrap();
+        for (i, (seq, before)) in seen.into_iter().enumerate() {
+            all.push((seq, format!("{t}-{i}").into_bytes(), before));
+        }
+    }
+    all.sort_by_key(|(seq, _, _)| *seq);
+    assert_eq!(all[0].2, None, "the first put sees nothing");
+    for w in all.windows(2) {
+        let (prev_seq, prev_value, _) = &w[0];
+        let (_, _, before) = &w[1];
+        assert_eq!(
+            before.as_ref(),
+            Some(&(prev_value.clone(), *prev_seq)),
+            "each put sees exactly the previous commit's value"
+        );
+    }
 }
