@@ -25,7 +25,14 @@
 # preempting them; negative values need root), IDENTITY (user: an IAM user's key, the default;
 # root: the account root's key), LEADING_KEYS (with IDENTITY=user, e.g. 'user*': the user's
 # policy also requires dynamodb:LeadingKeys to match, as fine-grained access control does, so
-# every request builds its condition keys).
+# every request builds its condition keys), PIN (1: run every server pinned to one CPU and
+# rampart-bench pinned to another, with taskset, for the whole run, so the open-loop client's own
+# wake-ups don't land on the server's core; needs two CPUs and taskset from util-linux), PIN_CPUS
+# (with PIN=1, "SERVER_CPU CLIENT_CPU"; by default the first two CPUs this script may use).
+#
+# With PIN=1 every figure is of a server on one core: the closed-loop peaks are the pinned
+# (one-core) peaks, and the open loop runs at half of that pinned peak, so "p99 at half of
+# peak" is measured with the client on its own core. machine.txt and summary.md say so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -58,6 +65,32 @@ bench=$root/target/release/rampart-bench
 rampart=$root/target/release/rampart
 prio=()
 [ -n "${NICE:-}" ] && prio=(nice -n "$NICE")
+# PIN=1: servers run under server_pin (the startup command's child is exec'd by taskset, so the
+# pid stays the server's and its threads and child processes inherit the CPU), every
+# rampart-bench (load generator, startup prober) under client_pin. Composes with prio.
+server_pin=()
+client_pin=()
+case ${PIN:-0} in
+  0) ;;
+  1)
+    command -v taskset > /dev/null || { echo "PIN=1 needs taskset (util-linux)" >&2; exit 2; }
+    allowed=$(python3 -c 'import os; print(*sorted(os.sched_getaffinity(0)))')
+    read -r -a cpus <<< "${PIN_CPUS:-$allowed}"
+    if [ "$(nproc)" -lt 2 ] || [ "${#cpus[@]}" -lt 2 ] || [ "${cpus[0]}" = "${cpus[1]}" ]; then
+      echo "PIN=1 needs two distinct CPUs (nproc: $(nproc), allowed: $allowed, PIN_CPUS: ${PIN_CPUS:-unset})" >&2
+      exit 2
+    fi
+    server_cpu=${cpus[0]}
+    client_cpu=${cpus[1]}
+    if ! taskset -c "$server_cpu" true || ! taskset -c "$client_cpu" true; then
+      echo "PIN=1: cannot pin to CPUs $server_cpu and $client_cpu" >&2
+      exit 2
+    fi
+    server_pin=(taskset -c "$server_cpu")
+    client_pin=(taskset -c "$client_cpu")
+    ;;
+  *) echo "PIN must be 0 or 1, not $PIN" >&2; exit 2 ;;
+esac
 
 # --- 2. peers ------------------------------------------------------------------------------
 needs() { case " $SERVERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -92,6 +125,9 @@ fi
   echo "node: $(node --version 2>/dev/null || echo '?')  python: $(python3 --version 2>&1)"
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "settings: duration=$DURATION warmup=$WARMUP connections=$CONNS keyspace=$KEYSPACE item_size=$ITEM_SIZE nice=${NICE:-0}"
+  if [ "${#server_pin[@]}" -gt 0 ]; then
+    echo "pinned: every server on CPU $server_cpu, rampart-bench on CPU $client_cpu (taskset); peaks are one-core server peaks, and the open loop runs at half of that pinned peak"
+  fi
   if [ "$IDENTITY" = user ]; then
     echo "identity: rampart signed as IAM user bench (inline policy: allow rampart-bench's 7 actions on its table${LEADING_KEYS:+ where dynamodb:LeadingKeys is like '$LEADING_KEYS'}, deny DeleteTable on all tables; rampart-*identity-policy.json); peers with plain credentials"
   else
@@ -133,7 +169,7 @@ start() {
   shift 3
   local extra=()
   [ "$any" = 1 ] && extra=(--any-status)
-  "${prio[@]}" "$bench" startup --health "$health" "${extra[@]}" --log "$OUT/$name.log" -- "$@" \
+  "${prio[@]}" "${client_pin[@]}" "$bench" startup --health "$health" "${extra[@]}" --log "$OUT/$name.log" -- "${server_pin[@]}" "$@" \
     > "$OUT/$name-start.json"
   pid=$(json_field "$OUT/$name-start.json" pid)
   pids+=("$pid")
@@ -145,7 +181,7 @@ run_bench() {
   shift 3
   log "$(basename "$out" .json)"
   AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret \
-    "${prio[@]}" "$bench" run --endpoint "$endpoint" --table bench --workload "$workload" --connections "$CONNS" \
+    "${prio[@]}" "${client_pin[@]}" "$bench" run --endpoint "$endpoint" --table bench --workload "$workload" --connections "$CONNS" \
     --keyspace "$KEYSPACE" --item-size "$ITEM_SIZE" --warmup "$WARMUP" --json --quiet "$@" > "$out"
 }
 
@@ -237,11 +273,11 @@ if needs rampart; then
   for n in $SCALES; do
     log "scaling: $n items"
     AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret \
-      "${prio[@]}" "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
+      "${prio[@]}" "${client_pin[@]}" "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
       --connections "$CONNS" --prepare-only --json --quiet > "$OUT/scale-$n-prepare.json"
     for w in get-item put-item ycsb-a; do
       AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret \
-        "${prio[@]}" "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
+        "${prio[@]}" "${client_pin[@]}" "$bench" run --endpoint "$endpoint" --table "scale-$n" --keyspace "$n" --item-size "$ITEM_SIZE" \
         --workload "$w" --connections "$CONNS" --warmup "$WARMUP" --duration "$DURATION" \
         --watch-pid "$pid" --json --quiet > "$OUT/scale-$n-$w.json"
     done
@@ -269,5 +305,8 @@ for p in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
         print(f"== WARNING: {p.name}: requests refused: {errors}", file=sys.stderr)
 PY
 python3 bench/summarize.py "$OUT" > "$OUT/summary.md"
+if [ "${#server_pin[@]}" -gt 0 ]; then
+  sed -i "/^### Latency at half of peak/a Pinned run (PIN=1): each server on CPU $server_cpu alone, rampart-bench on CPU $client_cpu; the rate is half of the server's pinned (one-core) closed-loop peak above." "$OUT/summary.md"
+fi
 log "results in $OUT (summary.md)"
 cat "$OUT/summary.md"
