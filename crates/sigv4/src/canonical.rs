@@ -5,6 +5,8 @@
 //! References: "Create a canonical request" in the IAM user guide (Signature Version 4), and
 //! AWS's signing test suite (`tests/vectors/`), which pins every rule below byte for byte.
 
+use std::borrow::Cow;
+
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encode};
 use sha2::{Digest, Sha256};
 
@@ -75,13 +77,13 @@ pub(crate) fn write_canonical_uri(path: &str, out: &mut impl Sink) {
 
 /// Decodes one query-string key or value the way AWS's signers read it: `+` is a space
 /// (botocore parses the query with `parse_qsl`), `%XY` is a byte, and a malformed escape stays
-/// literal (and so is re-encoded as `%25...`).
-pub(crate) fn decode_query_component(raw: &str) -> Vec<u8> {
+/// literal (and so is re-encoded as `%25...`). Borrowed when there is nothing to decode.
+pub(crate) fn decode_query_component(raw: &str) -> Cow<'_, [u8]> {
     if raw.contains('+') {
         let spaced = raw.replace('+', " ");
-        percent_decode(spaced.as_bytes()).collect()
+        Cow::Owned(percent_decode(spaced.as_bytes()).collect())
     } else {
-        percent_decode(raw.as_bytes()).collect()
+        percent_decode(raw.as_bytes()).into()
     }
 }
 
@@ -116,9 +118,9 @@ pub(crate) fn write_canonical_query(query: &str, unsigned: Unsigned, out: &mut i
             let key = decode_query_component(k);
             let left_out = match unsigned {
                 Unsigned::Nothing => false,
-                Unsigned::Signature => key == b"X-Amz-Signature",
+                Unsigned::Signature => *key == *b"X-Amz-Signature",
                 Unsigned::SignatureAndToken => {
-                    key == b"X-Amz-Signature" || key == b"X-Amz-Security-Token"
+                    *key == *b"X-Amz-Signature" || *key == *b"X-Amz-Security-Token"
                 }
             };
             if left_out {
@@ -147,28 +149,93 @@ pub(crate) fn write_canonical_query(query: &str, unsigned: Unsigned, out: &mut i
 /// spaces, and convert sequential spaces to a single space" (SigV4 docs); the
 /// `get-header-value-trim` and `get-header-value-multiline` vectors pin it.
 pub(crate) fn write_header_value(value: &str, out: &mut impl Sink) {
-    let mut first = true;
-    for word in value.split(|c: char| c.is_ascii_whitespace()) {
-        if word.is_empty() {
-            continue;
-        }
-        if !first {
+    for (i, word) in ByteRuns::new(value, |b: u8| b.is_ascii_whitespace()).enumerate() {
+        if i > 0 {
             out.put(" ");
         }
         out.put(word);
-        first = false;
+    }
+}
+
+/// The non-empty runs of `text` between separator bytes, found byte by byte (a `char`
+/// predicate decodes UTF-8 for every character; this compares bytes). Generic over the
+/// predicate so that it is inlined into the scanning loops.
+///
+/// `is_separator` must only accept ASCII bytes: then every run starts and ends on a character
+/// boundary, and `str::get` never refuses one.
+#[derive(Clone)]
+pub(crate) struct ByteRuns<'s, P> {
+    rest: &'s str,
+    is_separator: P,
+}
+
+impl<'s, P: Fn(u8) -> bool> ByteRuns<'s, P> {
+    pub(crate) fn new(text: &'s str, is_separator: P) -> Self {
+        Self {
+            rest: text,
+            is_separator,
+        }
+    }
+}
+
+impl<'s, P: Fn(u8) -> bool> Iterator for ByteRuns<'s, P> {
+    type Item = &'s str;
+
+    fn next(&mut self) -> Option<&'s str> {
+        let start = self.rest.bytes().position(|b| !(self.is_separator)(b))?;
+        let tail = self.rest.get(start..).unwrap_or_default();
+        let len = tail
+            .bytes()
+            .position(|b| (self.is_separator)(b))
+            .unwrap_or(tail.len());
+        let (run, rest) = tail.split_at_checked(len)?;
+        self.rest = rest;
+        Some(run)
+    }
+}
+
+/// The pieces of `text` between `separator` bytes, empty ones included, like `str::split`
+/// but comparing bytes (`str::split` with a `char` sets up a `memchr` per piece, which costs
+/// more than the few bytes of a header name). `separator` must be ASCII, so every piece lies on
+/// character boundaries.
+pub(crate) fn split_byte(text: &str, separator: u8) -> SplitByte<'_> {
+    SplitByte {
+        rest: Some(text),
+        separator,
+    }
+}
+
+/// See [`split_byte`].
+#[derive(Clone)]
+pub(crate) struct SplitByte<'s> {
+    rest: Option<&'s str>,
+    separator: u8,
+}
+
+impl<'s> Iterator for SplitByte<'s> {
+    type Item = &'s str;
+
+    fn next(&mut self) -> Option<&'s str> {
+        let rest = self.rest?;
+        match rest.bytes().position(|b| b == self.separator) {
+            Some(i) => {
+                self.rest = rest.get(i.saturating_add(1)..);
+                rest.get(..i)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
     }
 }
 
 /// Writes the canonical-headers block and the signed-headers line of the canonical request,
-/// for the header names in `signed` (as the client listed them). Repeated headers are joined
-/// with `,` in the order received (`get-header-key-duplicate`, `get-header-value-order`).
-pub(crate) fn write_headers<H: crate::Header>(
-    headers: &[H],
-    signed: &[String],
-    out: &mut impl Sink,
-) {
-    for name in signed {
+/// for the header names in `signed` (`;`-separated, as the client listed them). Repeated
+/// headers are joined with `,` in the order received (`get-header-key-duplicate`,
+/// `get-header-value-order`).
+pub(crate) fn write_headers<H: crate::Header>(headers: &[H], signed: &str, out: &mut impl Sink) {
+    for name in split_byte(signed, b';') {
         out.put(name);
         out.put(":");
         let mut first = true;
@@ -185,19 +252,16 @@ pub(crate) fn write_headers<H: crate::Header>(
         out.put("\n");
     }
     out.put("\n");
-    for (i, name) in signed.iter().enumerate() {
-        if i > 0 {
-            out.put(";");
-        }
-        out.put(name);
-    }
+    // The names joined with `;`: the list exactly as sent.
+    out.put(signed);
     out.put("\n");
 }
 
 /// The pieces of the canonical request that do not come from `SignedRequest` directly.
 pub(crate) struct CanonicalParts<'a> {
     pub(crate) unsigned: Unsigned,
-    pub(crate) signed_headers: &'a [String],
+    /// The signed header names, `;`-separated, as the client listed them.
+    pub(crate) signed_headers: &'a str,
     /// Lower-case hex SHA-256 of the body.
     pub(crate) payload_hash: &'a str,
 }
@@ -357,6 +421,24 @@ mod tests {
         assert_eq!(value("   "), "");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn header_value_words_split_like_the_char_predicate_did(
+            v in proptest::prop_oneof![
+                proptest::arbitrary::any::<String>(),
+                "[a-z \t\r\n\u{b}\u{c}\u{a0}\u{85}éሴ]{0,24}",
+            ]
+        ) {
+            // The splitting `write_header_value` did before it went byte-wise.
+            let reference = v
+                .split(|c: char| c.is_ascii_whitespace())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            proptest::prop_assert_eq!(value(&v), reference);
+        }
+    }
+
     #[test]
     fn repeated_headers_are_joined_with_commas_in_order() {
         let headers = vec![
@@ -364,10 +446,17 @@ mod tests {
             ("Host".to_string(), "h".to_string()),
             ("my-header1".to_string(), " value1 ".to_string()),
         ];
-        let signed = vec!["host".to_string(), "my-header1".to_string()];
         let mut s = String::new();
-        write_headers(&headers, &signed, &mut s);
+        write_headers(&headers, "host;my-header1", &mut s);
         assert_eq!(s, "host:h\nmy-header1:value4,value1\n\nhost;my-header1\n");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_byte_splits_like_str_split(text in "[a-z;éሴ]{0,16}|.{0,16}") {
+            let reference: Vec<&str> = text.split(';').collect();
+            proptest::prop_assert_eq!(split_byte(&text, b';').collect::<Vec<_>>(), reference);
+        }
     }
 
     #[test]

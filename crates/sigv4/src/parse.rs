@@ -12,13 +12,14 @@
 //! unknown) and call [`verify`](crate::verify). Checking the clock and the scope before the
 //! lookup also spares the key store every stale, replayed or misdirected request.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use crate::canonical::{decode_query_component, query_pairs};
+use crate::canonical::{ByteRuns, decode_query_component, query_pairs, split_byte};
 use crate::error::{
     ExpiresProblem, MissingAuthorizationParts, MissingQueryParameters, ScopeMismatch, SigV4Error,
 };
@@ -142,36 +143,49 @@ impl<'a> Expectations<'a> {
 /// Only [`parse`] makes one, so holding one proves the date, the clock and the credential
 /// scope were checked against the [`Expectations`]. The signature and session token are kept
 /// out of `Debug`.
+///
+/// It borrows from the request (`'a`): a header-signed request's parameters are slices of its
+/// `Authorization`, `X-Amz-Date` and `X-Amz-Security-Token` headers, so parsing copies nothing.
+/// Only a presigned request's percent-encoded query parameters are decoded into owned strings.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ParsedAuth {
+pub struct ParsedAuth<'a> {
     /// `AKID/YYYYMMDD/region/service/aws4_request`, trailing slashes removed.
-    credential: String,
-    access_key_id: String,
-    /// `YYYYMMDD/region/service/aws4_request`.
-    scope: String,
-    region: String,
-    service: String,
+    credential: Cow<'a, str>,
+    /// Byte offsets in `credential` of its four `/`.
+    /// INVARIANT: strictly increasing and each at a `/` of `credential` (set by `finish`), so
+    /// every accessor's range lies on character boundaries.
+    slashes: [usize; 4],
     /// The request's date exactly as sent, `YYYYMMDD'T'HHMMSS'Z'`.
-    amz_date: String,
+    amz_date: Cow<'a, str>,
     /// The same, in seconds since the Unix epoch.
     signed_at: i64,
-    signed_headers: Vec<String>,
+    /// The signed header names as the client listed them, `;`-separated.
+    signed_headers: Cow<'a, str>,
     /// The signature as sent (checked to be 64 lower-case hex digits only by `verify`).
-    signature: String,
-    session_token: Option<String>,
+    signature: Cow<'a, str>,
+    session_token: Option<Cow<'a, str>>,
     presigned: bool,
     expires: Option<u32>,
 }
 
-impl ParsedAuth {
+impl<'a> ParsedAuth<'a> {
+    /// The part of the credential between two of its slashes (`None`: its start or end).
+    fn credential_part(&self, after: Option<usize>, before: Option<usize>) -> &str {
+        let start = after.map_or(0, |i| i.saturating_add(1));
+        let end = before.unwrap_or(self.credential.len());
+        self.credential.get(start..end).unwrap_or_default()
+    }
+
     /// The access key id the caller looks the secret up by.
     pub fn access_key_id(&self) -> &str {
-        &self.access_key_id
+        let [key_end, ..] = self.slashes;
+        self.credential_part(None, Some(key_end))
     }
 
     /// The credential scope, `YYYYMMDD/region/service/aws4_request`.
     pub fn credential_scope(&self) -> &str {
-        &self.scope
+        let [key_end, ..] = self.slashes;
+        self.credential_part(Some(key_end), None)
     }
 
     /// The scope's date, `YYYYMMDD` (always the request's date).
@@ -181,12 +195,14 @@ impl ParsedAuth {
 
     /// The scope's region (always the expected one).
     pub fn region(&self) -> &str {
-        &self.region
+        let [_, date_end, region_end, _] = self.slashes;
+        self.credential_part(Some(date_end), Some(region_end))
     }
 
     /// The scope's service (always the expected one).
     pub fn service(&self) -> &str {
-        &self.service
+        let [_, _, region_end, service_end] = self.slashes;
+        self.credential_part(Some(region_end), Some(service_end))
     }
 
     /// The request's `X-Amz-Date` (or `Date`), `YYYYMMDD'T'HHMMSS'Z'`.
@@ -200,8 +216,8 @@ impl ParsedAuth {
     }
 
     /// The signed header names, as the client listed them.
-    pub fn signed_headers(&self) -> &[String] {
-        &self.signed_headers
+    pub fn signed_headers(&self) -> impl Iterator<Item = &str> + Clone {
+        split_byte(&self.signed_headers, b';')
     }
 
     /// The session token (`X-Amz-Security-Token` header, or query parameter when presigned).
@@ -225,18 +241,23 @@ impl ParsedAuth {
         &self.credential
     }
 
+    /// The signed header names as sent, `;`-separated: the canonical request's last line but one.
+    pub(crate) fn signed_headers_line(&self) -> &str {
+        &self.signed_headers
+    }
+
     pub(crate) fn signature(&self) -> &str {
         &self.signature
     }
 }
 
-impl fmt::Debug for ParsedAuth {
+impl fmt::Debug for ParsedAuth<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ParsedAuth")
-            .field("access_key_id", &self.access_key_id)
-            .field("scope", &self.scope)
+            .field("access_key_id", &self.access_key_id())
+            .field("scope", &self.credential_scope())
             .field("amz_date", &self.amz_date)
-            .field("signed_headers", &self.signed_headers)
+            .field("signed_headers", &self.signed_headers().collect::<Vec<_>>())
             .field("signature", &"[redacted]")
             .field(
                 "session_token",
@@ -251,11 +272,13 @@ impl fmt::Debug for ParsedAuth {
 /// Reads and checks the request's SigV4 parameters (header form `Authorization:
 /// AWS4-HMAC-SHA256 ...` or presigned form `?X-Amz-Algorithm=...`), everything but the
 /// signature itself: see the module doc for the order. `now` is the server's clock.
-pub fn parse<H: crate::Header>(
-    req: &SignedRequest<'_, H>,
+///
+/// The result borrows from the request's headers and query (see [`ParsedAuth`]).
+pub fn parse<'a, H: crate::Header>(
+    req: &SignedRequest<'a, H>,
     now: SystemTime,
     expected: &Expectations<'_>,
-) -> Result<ParsedAuth, SigV4Error> {
+) -> Result<ParsedAuth<'a>, SigV4Error> {
     let authorization = first_header(req.headers, "authorization");
     let query = QueryAuth::read(req.query);
     match (authorization, query.algorithm.is_some()) {
@@ -278,13 +301,39 @@ fn hashed(header: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(header.as_bytes()))
 }
 
-fn parse_header_form<H: crate::Header>(
-    req: &SignedRequest<'_, H>,
-    raw: &str,
+/// Whether `b` separates the components of an `Authorization` header: a comma or ASCII
+/// whitespace (the same bytes as `char::is_ascii_whitespace`).
+fn is_component_separator(b: u8) -> bool {
+    COMPONENT_SEPARATORS
+        .get(usize::from(b))
+        .copied()
+        .unwrap_or_default()
+}
+
+/// `is_component_separator` as a table: one load per byte.
+static COMPONENT_SEPARATORS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b: u8 = 0;
+    loop {
+        // Indexing a 256-entry table with a byte cannot go out of bounds.
+        #[expect(clippy::indexing_slicing, reason = "a u8 index into a 256-entry table")]
+        {
+            table[b as usize] = b == b',' || b.is_ascii_whitespace();
+        }
+        if b == u8::MAX {
+            break table;
+        }
+        b += 1;
+    }
+};
+
+fn parse_header_form<'a, H: crate::Header>(
+    req: &SignedRequest<'a, H>,
+    raw: &'a str,
     now: SystemTime,
     expected: &Expectations<'_>,
-) -> Result<ParsedAuth, SigV4Error> {
-    let header = raw.trim_matches(|c: char| c.is_ascii_whitespace());
+) -> Result<ParsedAuth<'a>, SigV4Error> {
+    let header = raw.trim_ascii();
     // DynamoDB answers anything that is not SigV4 (SigV2's "AWS key:sig", bearer tokens) as
     // if there were no authentication at all (dynalite).
     if !header.starts_with("AWS4-") {
@@ -292,13 +341,15 @@ fn parse_header_form<H: crate::Header>(
     }
     // AWS splits the components on commas *and* spaces: "Credential=AKID /2021..." fails with
     // "'/2021...' not a valid key=value pair" (awslabs/fhir-works-on-aws-deployment#379).
-    let mut tokens = header
-        .split(|c: char| c == ',' || c.is_ascii_whitespace())
-        .filter(|t| !t.is_empty());
+    let mut tokens = ByteRuns::new(header, is_component_separator);
     let algorithm = tokens.next().unwrap_or_default();
     let (mut credential, mut signature, mut signed_headers) = (None, None, None);
     for token in tokens {
-        let Some((key, value)) = token.split_once('=') else {
+        let Some((key, value)) = token
+            .bytes()
+            .position(|b| b == b'=')
+            .and_then(|i| Some((token.get(..i)?, token.get(i.saturating_add(1)..)?)))
+        else {
             return Err(SigV4Error::MalformedAuthorization {
                 authorization_sha256: hashed(raw),
             });
@@ -329,15 +380,15 @@ fn parse_header_form<H: crate::Header>(
         });
     }
     let fields = Fields {
-        algorithm,
-        credential: credential.unwrap_or_default(),
-        signature: signature.unwrap_or_default(),
-        signed_headers: signed_headers.unwrap_or_default(),
-        date: date.unwrap_or_default().trim(),
+        algorithm: Cow::Borrowed(algorithm),
+        credential: Cow::Borrowed(credential.unwrap_or_default()),
+        signature: Cow::Borrowed(signature.unwrap_or_default()),
+        signed_headers: Cow::Borrowed(signed_headers.unwrap_or_default()),
+        date: Cow::Borrowed(date.unwrap_or_default().trim()),
         session_token: first_header(req.headers, "x-amz-security-token")
-            .map(|t| t.trim().to_owned()),
+            .map(|t| Cow::Borrowed(t.trim())),
     };
-    let signed_at = check_date(fields.date)?;
+    let signed_at = check_date(&fields.date)?;
     check_clock(signed_at, epoch_seconds(now), SKEW_SECS)?;
     finish(req, fields, signed_at, Form::Header, expected)
 }
@@ -345,25 +396,25 @@ fn parse_header_form<H: crate::Header>(
 /// The presigned parameters of a query string, decoded; the first occurrence of each wins
 /// (scratchstack-aws-signature, rule 7c).
 #[derive(Default)]
-struct QueryAuth {
-    algorithm: Option<String>,
-    credential: Option<String>,
-    signature: Option<String>,
-    signed_headers: Option<String>,
-    date: Option<String>,
-    expires: Option<String>,
-    security_token: Option<String>,
+struct QueryAuth<'q> {
+    algorithm: Option<Cow<'q, str>>,
+    credential: Option<Cow<'q, str>>,
+    signature: Option<Cow<'q, str>>,
+    signed_headers: Option<Cow<'q, str>>,
+    date: Option<Cow<'q, str>>,
+    expires: Option<Cow<'q, str>>,
+    security_token: Option<Cow<'q, str>>,
 }
 
-impl QueryAuth {
-    fn read(query: &str) -> Self {
+impl<'q> QueryAuth<'q> {
+    fn read(query: &'q str) -> Self {
         let mut found = Self::default();
         if !query.contains("X-Amz-") && !query.contains('%') {
             return found;
         }
         for (k, v) in query_pairs(query) {
             let key = decode_query_component(k);
-            let slot = match key.as_slice() {
+            let slot = match key.as_ref() {
                 b"X-Amz-Algorithm" => &mut found.algorithm,
                 b"X-Amz-Credential" => &mut found.credential,
                 b"X-Amz-Signature" => &mut found.signature,
@@ -374,20 +425,27 @@ impl QueryAuth {
                 _ => continue,
             };
             if slot.is_none() {
-                *slot = Some(String::from_utf8_lossy(&decode_query_component(v)).into_owned());
+                *slot = Some(match decode_query_component(v) {
+                    // Nothing to decode: the raw text itself.
+                    Cow::Borrowed(_) => Cow::Borrowed(v),
+                    Cow::Owned(bytes) => Cow::Owned(
+                        String::from_utf8(bytes)
+                            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                    ),
+                });
             }
         }
         found
     }
 }
 
-fn parse_query_form<H: crate::Header>(
-    req: &SignedRequest<'_, H>,
-    q: QueryAuth,
+fn parse_query_form<'a, H: crate::Header>(
+    req: &SignedRequest<'a, H>,
+    q: QueryAuth<'a>,
     now: SystemTime,
     expected: &Expectations<'_>,
-) -> Result<ParsedAuth, SigV4Error> {
-    let empty = |v: &Option<String>| v.as_deref().is_none_or(str::is_empty);
+) -> Result<ParsedAuth<'a>, SigV4Error> {
+    let empty = |v: &Option<Cow<'_, str>>| v.as_deref().is_none_or(str::is_empty);
     let missing = MissingQueryParameters {
         algorithm: empty(&q.algorithm),
         credential: empty(&q.credential),
@@ -408,14 +466,14 @@ fn parse_query_form<H: crate::Header>(
         security_token,
     } = q;
     let fields = Fields {
-        algorithm: algorithm.as_deref().unwrap_or_default(),
-        credential: credential.as_deref().unwrap_or_default(),
-        signature: signature.as_deref().unwrap_or_default(),
-        signed_headers: signed_headers.as_deref().unwrap_or_default(),
-        date: date.as_deref().unwrap_or_default(),
+        algorithm: algorithm.unwrap_or_default(),
+        credential: credential.unwrap_or_default(),
+        signature: signature.unwrap_or_default(),
+        signed_headers: signed_headers.unwrap_or_default(),
+        date: date.unwrap_or_default(),
         session_token: security_token,
     };
-    let signed_at = check_date(fields.date)?;
+    let signed_at = check_date(&fields.date)?;
     let expires = expires.as_deref().map(check_expires).transpose()?;
     let now = epoch_seconds(now);
     // A presigned request dated in the future is refused like a header-signed one.
@@ -448,14 +506,15 @@ fn parse_query_form<H: crate::Header>(
     )
 }
 
-/// The raw parameters common to both forms.
-struct Fields<'r> {
-    algorithm: &'r str,
-    credential: &'r str,
-    signature: &'r str,
-    signed_headers: &'r str,
-    date: &'r str,
-    session_token: Option<String>,
+/// The raw parameters common to both forms: slices of the `Authorization` header, or query
+/// parameters (decoded, so owned only when they were percent-encoded).
+struct Fields<'a> {
+    algorithm: Cow<'a, str>,
+    credential: Cow<'a, str>,
+    signature: Cow<'a, str>,
+    signed_headers: Cow<'a, str>,
+    date: Cow<'a, str>,
+    session_token: Option<Cow<'a, str>>,
 }
 
 fn check_date(date: &str) -> Result<i64, SigV4Error> {
@@ -502,44 +561,69 @@ enum Form {
     Presigned { expires: Option<u32> },
 }
 
+/// The first `len` bytes of `s` (a character boundary), borrowed or owned as it came.
+fn truncated(s: Cow<'_, str>, len: usize) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(s) => Cow::Borrowed(s.get(..len).unwrap_or(s)),
+        Cow::Owned(mut s) => {
+            if s.is_char_boundary(len) {
+                s.truncate(len);
+            }
+            Cow::Owned(s)
+        }
+    }
+}
+
+/// The byte offsets of the four `/` of a credential, or `None` unless it has exactly four.
+fn four_slashes(credential: &str) -> Option<[usize; 4]> {
+    let mut found = [0usize; 4];
+    let mut count = 0usize;
+    for (i, b) in credential.bytes().enumerate() {
+        if b == b'/' {
+            *found.get_mut(count)? = i;
+            count = count.saturating_add(1);
+        }
+    }
+    (count == 4).then_some(found)
+}
+
 /// Steps 4 and 5, common to both forms.
-fn finish<H: crate::Header>(
-    req: &SignedRequest<'_, H>,
-    f: Fields<'_>,
+fn finish<'a, H: crate::Header>(
+    req: &SignedRequest<'a, H>,
+    f: Fields<'a>,
     signed_at: i64,
     form: Form,
     expected: &Expectations<'_>,
-) -> Result<ParsedAuth, SigV4Error> {
-    let signed_headers: Vec<String> = f.signed_headers.split(';').map(str::to_owned).collect();
+) -> Result<ParsedAuth<'a>, SigV4Error> {
+    let signed_headers = split_byte(&f.signed_headers, b';');
     if !signed_headers
-        .iter()
+        .clone()
         .any(|h| h.eq_ignore_ascii_case("host") || h == ":authority")
     {
         return Err(SigV4Error::HostNotSigned);
     }
     if let Some(absent) = signed_headers
-        .iter()
+        .clone()
         .find(|h| first_header(req.headers, h).is_none())
     {
-        return Err(SigV4Error::SignedHeaderMissing(absent.clone()));
+        return Err(SigV4Error::SignedHeaderMissing(absent.to_owned()));
     }
     if f.algorithm != ALGORITHM {
-        return Err(SigV4Error::UnsupportedAlgorithm(f.algorithm.to_owned()));
+        return Err(SigV4Error::UnsupportedAlgorithm(f.algorithm.into_owned()));
     }
     // AWS ignores trailing slashes when counting (dynalite: Java's `split` drops trailing
     // empty strings), so "AKID/d/r/s/aws4_request/" is well formed.
-    let credential = f.credential.trim_end_matches('/');
-    let mut parts = credential.split('/');
-    let (Some(key), Some(scope_date), Some(region), Some(service), Some(terminator), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return Err(SigV4Error::MalformedCredential(f.credential.to_owned()));
+    let trimmed_len = f.credential.trim_end_matches('/').len();
+    let Some(slashes) = f.credential.get(..trimmed_len).and_then(four_slashes) else {
+        return Err(SigV4Error::MalformedCredential(f.credential.into_owned()));
     };
+    let credential = truncated(f.credential, trimmed_len);
+    let part = |from: usize, to: usize| credential.get(from..to).unwrap_or_default();
+    let [key_end, date_end, region_end, service_end] = slashes;
+    let scope_date = part(key_end.saturating_add(1), date_end);
+    let region = part(date_end.saturating_add(1), region_end);
+    let service = part(region_end.saturating_add(1), service_end);
+    let terminator = part(service_end.saturating_add(1), credential.len());
     let request_date = f.date.get(..8).unwrap_or_default();
     let mismatch = ScopeMismatch {
         region: (region != expected.region).then(|| region.to_owned()),
@@ -549,7 +633,7 @@ fn finish<H: crate::Header>(
             (
                 scope_date.to_owned(),
                 request_date.to_owned(),
-                f.date.to_owned(),
+                f.date.as_ref().to_owned(),
             )
         }),
     };
@@ -557,15 +641,12 @@ fn finish<H: crate::Header>(
         return Err(SigV4Error::CredentialScopeMismatch(Box::new(mismatch)));
     }
     Ok(ParsedAuth {
-        access_key_id: key.to_owned(),
-        scope: format!("{scope_date}/{region}/{service}/{terminator}"),
-        region: region.to_owned(),
-        service: service.to_owned(),
-        credential: credential.to_owned(),
-        amz_date: f.date.to_owned(),
+        credential,
+        slashes,
+        amz_date: f.date,
         signed_at,
-        signed_headers,
-        signature: f.signature.to_owned(),
+        signed_headers: f.signed_headers,
+        signature: f.signature,
         session_token: f.session_token,
         presigned: matches!(form, Form::Presigned { .. }),
         expires: match form {
@@ -573,4 +654,145 @@ fn finish<H: crate::Header>(
             Form::Presigned { expires } => expires,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Text with separators, multi-byte characters and Unicode (not ASCII) whitespace mixed in.
+    fn header_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[a-zA-Z0-9=/;,. \t\r\n\u{b}\u{c}\u{a0}\u{85}\u{3000}éሴ-]{0,40}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn components_split_like_the_char_predicate_did(text in header_text()) {
+            // The splitting `parse_header_form` did before it went byte-wise.
+            let reference: Vec<&str> = text
+                .split(|c: char| c == ',' || c.is_ascii_whitespace())
+                .filter(|t| !t.is_empty())
+                .collect();
+            let runs: Vec<&str> = ByteRuns::new(&text, is_component_separator).collect();
+            prop_assert_eq!(runs, reference);
+            prop_assert_eq!(
+                text.trim_ascii(),
+                text.trim_matches(|c: char| c.is_ascii_whitespace())
+            );
+        }
+    }
+
+    #[test]
+    fn component_separators_are_the_comma_and_ascii_whitespace() {
+        for b in 0..=u8::MAX {
+            assert_eq!(
+                is_component_separator(b),
+                b == b',' || b.is_ascii_whitespace(),
+                "{b}"
+            );
+        }
+    }
+
+    fn request<'a>(
+        headers: &'a [(&'a str, &'a str)],
+        query: &'a str,
+    ) -> SignedRequest<'a, (&'a str, &'a str)> {
+        SignedRequest {
+            method: "GET",
+            path: "/",
+            query,
+            headers,
+            body: b"",
+        }
+    }
+
+    const NOW: u64 = 1_440_938_160; // 20150830T123600Z
+
+    fn now() -> SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_secs(NOW)
+    }
+
+    #[test]
+    fn a_header_signed_request_is_read_without_copying() {
+        let headers = [
+            ("Host", "example.amazonaws.com"),
+            ("X-Amz-Date", " 20150830T123600Z "),
+            ("X-Amz-Security-Token", " token "),
+            (
+                "Authorization",
+                "\tAWS4-HMAC-SHA256  Credential=AKID/20150830/us-east-1/dynamodb/aws4_request//,,SignedHeaders=host;x-amz-date ,Signature=abc\r\n",
+            ),
+        ];
+        let expected = Expectations::new("us-east-1", "dynamodb");
+        let auth = parse(&request(&headers, ""), now(), &expected).unwrap();
+        assert!(matches!(auth.credential, Cow::Borrowed(_)));
+        assert_eq!(auth.access_key_id(), "AKID");
+        assert_eq!(
+            auth.credential(),
+            "AKID/20150830/us-east-1/dynamodb/aws4_request"
+        );
+        assert_eq!(
+            auth.credential_scope(),
+            "20150830/us-east-1/dynamodb/aws4_request"
+        );
+        assert_eq!(auth.region(), "us-east-1");
+        assert_eq!(auth.service(), "dynamodb");
+        assert_eq!(auth.amz_date(), "20150830T123600Z");
+        assert_eq!(
+            auth.signed_headers().collect::<Vec<_>>(),
+            ["host", "x-amz-date"]
+        );
+        assert_eq!(auth.signature(), "abc");
+        assert_eq!(auth.session_token(), Some("token"));
+    }
+
+    #[test]
+    fn a_presigned_requests_encoded_credential_is_decoded_and_its_parts_found() {
+        let headers = [("Host", "example.amazonaws.com")];
+        let query = "X-Amz-Algorithm=AWS4-HMAC-SHA256\
+            &X-Amz-Credential=AKID%2F20150830%2Feu-west-1%2Fdynamodb%2Faws4_request%2F%2F\
+            &X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Signature=abc\
+            &X-Amz-Security-Token=a+b";
+        let expected = Expectations::new("eu-west-1", "dynamodb");
+        let auth = parse(&request(&headers, query), now(), &expected).unwrap();
+        assert!(matches!(auth.credential, Cow::Owned(_)));
+        assert!(matches!(auth.amz_date, Cow::Borrowed(_)));
+        assert_eq!(auth.access_key_id(), "AKID");
+        assert_eq!(
+            auth.credential(),
+            "AKID/20150830/eu-west-1/dynamodb/aws4_request"
+        );
+        assert_eq!(
+            auth.credential_scope(),
+            "20150830/eu-west-1/dynamodb/aws4_request"
+        );
+        assert_eq!(auth.region(), "eu-west-1");
+        assert_eq!(auth.service(), "dynamodb");
+        assert_eq!(auth.session_token(), Some("a b"));
+        assert!(auth.is_presigned());
+    }
+
+    #[test]
+    fn a_malformed_credential_is_quoted_as_sent() {
+        let headers = [
+            ("Host", "h"),
+            ("X-Amz-Date", "20150830T123600Z"),
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1//, SignedHeaders=host, Signature=abc",
+            ),
+        ];
+        let expected = Expectations::new("us-east-1", "dynamodb");
+        assert_eq!(
+            parse(&request(&headers, ""), now(), &expected),
+            Err(SigV4Error::MalformedCredential(
+                "AKID/20150830/us-east-1//".to_owned()
+            ))
+        );
+    }
 }

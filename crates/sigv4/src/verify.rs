@@ -36,7 +36,7 @@ impl Sink for HmacSha256 {
 /// [`SigV4Error::SignatureDoesNotMatch`] for any difference.
 pub fn verify<H: crate::Header>(
     req: &SignedRequest<'_, H>,
-    auth: &ParsedAuth,
+    auth: &ParsedAuth<'_>,
     secret: &Secret<String>,
 ) -> Result<(), SigV4Error> {
     check_signature(req, auth, |auth| {
@@ -48,7 +48,7 @@ pub fn verify<H: crate::Header>(
 /// HMACs of the key derivation on every request but the first of the day per key and scope.
 pub fn verify_cached<H: crate::Header>(
     req: &SignedRequest<'_, H>,
-    auth: &ParsedAuth,
+    auth: &ParsedAuth<'_>,
     secret: &Secret<String>,
     cache: &SigningKeyCache,
 ) -> Result<(), SigV4Error> {
@@ -57,8 +57,8 @@ pub fn verify_cached<H: crate::Header>(
 
 fn check_signature<H: crate::Header>(
     req: &SignedRequest<'_, H>,
-    auth: &ParsedAuth,
-    key: impl FnOnce(&ParsedAuth) -> Secret<[u8; 32]>,
+    auth: &ParsedAuth<'_>,
+    key: impl FnOnce(&ParsedAuth<'_>) -> Secret<[u8; 32]>,
 ) -> Result<(), SigV4Error> {
     let payload_hash = hex32(&Sha256::digest(req.body).into());
     check_declared_payload_hash(req, payload_hash.as_str())?;
@@ -97,7 +97,7 @@ fn check_signature<H: crate::Header>(
 }
 
 fn parts<'a>(
-    auth: &'a ParsedAuth,
+    auth: &'a ParsedAuth<'_>,
     token: PresignedToken,
     payload_hash: &'a str,
 ) -> CanonicalParts<'a> {
@@ -107,7 +107,7 @@ fn parts<'a>(
             (true, PresignedToken::Signed) => Unsigned::Signature,
             (true, PresignedToken::Appended) => Unsigned::SignatureAndToken,
         },
-        signed_headers: auth.signed_headers(),
+        signed_headers: auth.signed_headers_line(),
         payload_hash,
     }
 }
@@ -219,7 +219,7 @@ pub fn signature(key: &Secret<[u8; 32]>, string_to_sign: &str) -> String {
 /// request carrying `X-Amz-Security-Token`.
 pub fn canonical_request<H: crate::Header>(
     req: &SignedRequest<'_, H>,
-    auth: &ParsedAuth,
+    auth: &ParsedAuth<'_>,
     token: PresignedToken,
 ) -> String {
     let payload_hash = hex32(&Sha256::digest(req.body).into());
@@ -229,7 +229,7 @@ pub fn canonical_request<H: crate::Header>(
 }
 
 /// The string to sign for `canonical_request` (from [`canonical_request`]).
-pub fn string_to_sign(auth: &ParsedAuth, canonical_request: &str) -> String {
+pub fn string_to_sign(auth: &ParsedAuth<'_>, canonical_request: &str) -> String {
     let hash = hex32(&Sha256::digest(canonical_request.as_bytes()).into());
     let mut out = String::with_capacity(128);
     write_string_to_sign(
@@ -295,7 +295,7 @@ impl SigningKeyCache {
         }
     }
 
-    fn signing_key(&self, auth: &ParsedAuth, secret: &Secret<String>) -> Secret<[u8; 32]> {
+    fn signing_key(&self, auth: &ParsedAuth<'_>, secret: &Secret<String>) -> Secret<[u8; 32]> {
         let fingerprint = fingerprint(secret);
         // INVARIANT: the credential is "AKID/date/region/service/aws4_request", checked by
         // `parse`, so it identifies the derivation inputs other than the secret.

@@ -282,7 +282,7 @@ fn mutations(case: &Case) -> Vec<(String, Req)> {
     for name in auth.signed_headers() {
         let value = base.header(name).unwrap().to_string();
         if let Some(i) = last_alnum(&value) {
-            let name = name.clone();
+            let name = name.to_owned();
             push(format!("header {name}"), &move |r| {
                 let v = r.header_mut(&name).unwrap();
                 *v = flip_char(v, i);
