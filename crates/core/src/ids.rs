@@ -143,9 +143,12 @@ fn push_hex(s: &mut String, b: u8) {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsRandom;
 
-/// How many bytes of the OS's randomness a thread draws at once (one `getrandom` call
-/// instead of one per request id).
-const POOL: usize = 256;
+/// How many bytes of the OS's randomness a thread draws at once: one `getrandom` call
+/// per ~78 request ids (52 bytes each) instead of one per request id.
+const POOL: usize = 4096;
+
+/// Requests longer than this (keys and other secrets) go to the OS directly.
+const POOLED_MAX: usize = 64;
 
 std::thread_local! {
     /// Random bytes drawn from the OS and not handed out yet: `(bytes, next unused)`.
@@ -167,7 +170,7 @@ impl IdSource for OsRandom {
         // Small requests (ids, request ids) come from a per-thread pool refilled from the
         // OS in one call; large ones (keys) go to the OS directly. The bytes are the OS's
         // either way, each used once.
-        if buf.len() > POOL / 4 {
+        if buf.len() > POOLED_MAX {
             os_fill(buf);
             return;
         }
