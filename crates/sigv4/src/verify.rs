@@ -13,19 +13,13 @@ use subtle::ConstantTimeEq as _;
 use zeroize::Zeroize as _;
 
 use crate::canonical::{
-    CanonicalParts, Sink, Unsigned, decode_query_component, hex32, query_pairs,
+    Buffered, CanonicalParts, Unsigned, decode_query_component, hex32, query_pairs,
     write_canonical_request, write_string_to_sign,
 };
 use crate::error::SigV4Error;
 use crate::parse::{ParsedAuth, SignedRequest};
 
 type HmacSha256 = Hmac<Sha256>;
-
-impl Sink for HmacSha256 {
-    fn put(&mut self, s: &str) {
-        self.update(s.as_bytes());
-    }
-}
 
 /// Checks the request's signature with `secret`, the secret access key of
 /// [`ParsedAuth::access_key_id`]. `auth` must come from [`parse`](crate::parse) of the same
@@ -65,14 +59,14 @@ fn check_signature<H: crate::Header>(
     let provided = decode_signature(auth.signature()).ok_or(SigV4Error::SignatureDoesNotMatch)?;
     let key = key(auth);
     let matches = |token: PresignedToken| {
-        let mut canonical = Sha256::new();
+        let mut canonical = Buffered::new(Sha256::new());
         write_canonical_request(
             req,
             &parts(auth, token, payload_hash.as_str()),
             &mut canonical,
         );
-        let canonical_hash = hex32(&canonical.finalize().into());
-        let mut mac = keyed_mac(key.expose());
+        let canonical_hash = hex32(&canonical.into_inner().finalize().into());
+        let mut mac = Buffered::new(keyed_mac(key.expose()));
         write_string_to_sign(
             auth.amz_date(),
             auth.credential_scope(),
@@ -80,7 +74,7 @@ fn check_signature<H: crate::Header>(
             &mut mac,
         );
         // Constant time: `verify_slice` compares with `subtle`.
-        mac.verify_slice(&provided).is_ok()
+        mac.into_inner().verify_slice(&provided).is_ok()
     };
     // AWS quirk: "For some services, you must include the X-Amz-Security-Token query parameter
     // in the canonical (signed) query string. For other services, you add the
@@ -150,17 +144,23 @@ fn check_declared_payload_hash<H: crate::Header>(
     }
 }
 
-/// A signature is 64 lower-case hex digits, as every SDK writes it.
+/// A signature is 64 lower-case hex digits, as every SDK writes it. Checked and decoded in one
+/// pass over the bytes.
 fn decode_signature(signature: &str) -> Option<[u8; 32]> {
-    if signature.len() != 64
-        || !signature
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
+    let digits = signature.as_bytes();
+    if digits.len() != 64 {
         return None;
     }
+    let nibble = |d: u8| match d {
+        b'0'..=b'9' => Some(d - b'0'),
+        b'a'..=b'f' => Some(d - b'a' + 10),
+        _ => None,
+    };
     let mut out = [0u8; 32];
-    hex::decode_to_slice(signature, &mut out).ok()?;
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let &[high, low] = pair else { return None };
+        *byte = nibble(high)? << 4 | nibble(low)?;
+    }
     Some(out)
 }
 
@@ -391,5 +391,13 @@ mod tests {
         assert!(decode_signature(&"ab".repeat(31)).is_none());
         assert!(decode_signature(&"zz".repeat(32)).is_none());
         assert!(decode_signature("").is_none());
+        let mut one_upper = "ab".repeat(32);
+        one_upper.replace_range(63.., "F");
+        assert!(decode_signature(&one_upper).is_none());
+        let digits = "0123456789abcdef".repeat(4);
+        assert_eq!(
+            decode_signature(&digits).map(|b| b.to_vec()),
+            hex::decode(&digits).ok()
+        );
     }
 }
