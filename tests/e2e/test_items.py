@@ -190,6 +190,13 @@ def test_consumed_capacity_follows_aws_units(ddb, table):
     assert r["ConsumedCapacity"]["CapacityUnits"] == 3.0
     r = ddb.put_item(TableName=table, Item={**key, "v": {"S": "small"}}, ReturnConsumedCapacity="TOTAL")
     assert r["ConsumedCapacity"]["CapacityUnits"] == 1.0
+    # A delete costs by the deleted item's size, and one unit when there was none.
+    ddb.put_item(TableName=table, Item={**key, "v": {"S": "x" * 2000}})
+    r = ddb.delete_item(TableName=table, Key=key, ReturnConsumedCapacity="TOTAL")
+    assert r["ConsumedCapacity"]["CapacityUnits"] == 2.0
+    r = ddb.delete_item(TableName=table, Key=key, ReturnConsumedCapacity="TOTAL")
+    assert r["ConsumedCapacity"]["CapacityUnits"] == 1.0
+    assert "Item" not in ddb.get_item(TableName=table, Key=key)
 
 
 def test_legacy_expected_and_attribute_updates(ddb, table):

@@ -586,18 +586,20 @@ impl DynamoDb {
         }
     }
 
-    /// PutItem with no condition and no `ReturnValues` on a table without
-    /// indexes: nothing to decide from the old item, so instead of reading
-    /// it first (a read transaction and a decode), one commit replaces it
-    /// and fetches what it held, for the capacity and the table's counters.
-    /// The only retry is a table change (the catalog-version precondition).
-    /// `None` when the table has indexes: their entries depend on the old
-    /// item, so the caller takes the general read → decide → commit path.
-    async fn put_blind(
+    /// A PutItem or DeleteItem with no condition and no `ReturnValues` on a
+    /// table without indexes: nothing to decide from the old item, so
+    /// instead of reading it first (a read transaction and a decode), one
+    /// commit puts `new` (or deletes the item when `None`) and fetches what
+    /// the key held, for the capacity and the table's counters. The only
+    /// retry is a table change (the catalog-version precondition). `None`
+    /// when the table has indexes: their entries depend on the old item, so
+    /// the caller takes the general read → decide → commit path.
+    async fn write_blind(
         &self,
         account: &str,
         table_name: &Option<String>,
-        item: &Item,
+        key_of: impl Fn(&TableMeta) -> Result<Vec<u8>>,
+        new: Option<&Item>,
     ) -> Result<Option<(Arc<Table>, Capacity)>> {
         let mut attempt = 0;
         loop {
@@ -607,11 +609,9 @@ impl DynamoDb {
             if !meta.indexes.is_empty() {
                 return Ok(None);
             }
-            check_item(meta, item)?;
-            let key = layout::key_for(&meta.key, item)
-                .ok_or_else(|| invalid("The provided key element does not match the schema"))?;
+            let key = key_of(meta)?;
             let tree = layout::item_tree(meta);
-            let new_size = item_size(item);
+            let new_size = new.map(item_size);
             let mut batch = Batch::new();
             batch
                 .expect(
@@ -619,8 +619,11 @@ impl DynamoDb {
                     layout::catalog_key(&meta.account, &meta.name),
                     Some(table.version),
                 )
-                .fetch(tree.clone(), key.clone())
-                .put(tree, key, encode_item(item)?);
+                .fetch(tree.clone(), key.clone());
+            match new {
+                Some(item) => batch.put(tree, key, encode_item(item)?),
+                None => batch.delete(tree, key),
+            };
             let gates = self
                 .counters
                 .enter_write(std::iter::once(meta.id.as_str()))
@@ -635,16 +638,18 @@ impl DynamoDb {
                             let old_size = o.as_ref().map(item_size);
                             self.counters
                                 .apply(&meta.id, &crate::stats::blind_delta(old_size, new_size));
-                            old_size.unwrap_or(0)
+                            old_size
                         }
                         Err(_) => {
                             self.counters.invalidate(&meta.id);
-                            0
+                            None
                         }
                     };
                     drop(gates);
+                    let size = old_size.unwrap_or(0).max(new_size.unwrap_or(0));
+                    // Deleting an absent item still costs one unit.
                     let cap = Capacity {
-                        table: write_units(old_size.max(new_size)),
+                        table: write_units(size).max(1.0),
                         ..Capacity::default()
                     };
                     return Ok(Some((table, cap)));
@@ -692,7 +697,19 @@ impl DynamoDb {
         let item = input.item.take().unwrap_or_default();
         if condition.is_none()
             && rv == "NONE"
-            && let Some((table, cap)) = self.put_blind(account, &input.table_name, &item).await?
+            && let Some((table, cap)) = self
+                .write_blind(
+                    account,
+                    &input.table_name,
+                    |meta| {
+                        check_item(meta, &item)?;
+                        layout::key_for(&meta.key, &item).ok_or_else(|| {
+                            invalid("The provided key element does not match the schema")
+                        })
+                    },
+                    Some(&item),
+                )
+                .await?
         {
             return write_response(
                 &table.meta,
@@ -760,6 +777,31 @@ impl DynamoDb {
             &input.expression_attribute_names,
             &input.expression_attribute_values,
         )?;
+        if condition.is_none()
+            && rv == "NONE"
+            && let Some((table, cap)) = self
+                .write_blind(
+                    account,
+                    &input.table_name,
+                    |meta| {
+                        let key = check_key(meta, &input.key, "key")?;
+                        layout::key_for(&meta.key, &key).ok_or_else(|| {
+                            invalid("The provided key element does not match the schema")
+                        })
+                    },
+                    None,
+                )
+                .await?
+        {
+            return write_response(
+                &table.meta,
+                None,
+                &cap,
+                &input.return_consumed_capacity,
+                &input.return_item_collection_metrics,
+                None,
+            );
+        }
         let on_fail_old =
             input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
         let (table, old, _new, key, cap) = self

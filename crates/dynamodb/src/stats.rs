@@ -205,13 +205,13 @@ pub(crate) fn delta(w: &StagedWrite) -> Counters {
 }
 
 /// The change a write to a table without indexes makes to its counters,
-/// from the sizes of the item it replaced (`None`: there was none) and of
-/// the item it put.
-pub(crate) fn blind_delta(old_size: Option<usize>, new_size: usize) -> Counters {
+/// from the sizes of the item it replaced or deleted and of the item it put
+/// (`None`: there was none, or it deletes).
+pub(crate) fn blind_delta(old_size: Option<usize>, new_size: Option<usize>) -> Counters {
     let size = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     Counters {
-        items: 1 - i64::from(old_size.is_some()),
-        bytes: size(new_size) - old_size.map(size).unwrap_or(0),
+        items: i64::from(new_size.is_some()) - i64::from(old_size.is_some()),
+        bytes: new_size.map(size).unwrap_or(0) - old_size.map(size).unwrap_or(0),
         index: HashMap::new(),
     }
 }
