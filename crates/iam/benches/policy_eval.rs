@@ -10,6 +10,13 @@
 //! - `full_path`: the request path's `authz::decide` (gathering layers, filling
 //!   the context, memoized compiled policies) for a user with one inline
 //!   policy of N statements.
+//! - `fgac`: `authz::decide` for a GetItem-like request (an IAM user with two tags, DynamoDB's
+//!   keys computed lazily as the request path does) under one policy whose condition is
+//!   `leading_keys` (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`, fine-grained access
+//!   control as DynamoDB's guide shows it), `username_var` (the same with
+//!   `${aws:username}`), `source_ip` (`IpAddress` on `aws:SourceIp`) or `globals` (a
+//!   `Null` test on ten global keys, which reads them all); `none` is the same policy without
+//!   a condition (no context built), for comparison.
 //!
 //! `cargo bench -p rampart-iam --bench policy_eval`. Measurements, not tests.
 
@@ -250,12 +257,138 @@ fn full_path(c: &mut Criterion) {
     g.finish();
 }
 
+fn fgac(c: &mut Criterion) {
+    let mut g = c.benchmark_group("policy_eval/fgac");
+    let ctx = RequestContext {
+        request_id: RequestId("bench".into()),
+        received_at: now(),
+        principal: CorePrincipal {
+            account: AccountId::parse(ACCOUNT).expect("account"),
+            arn: format!("arn:aws:iam::{ACCOUNT}:user/alice"),
+            user_id: "AIDABENCH".into(),
+            access_key_id: "AKIABENCH".into(),
+            kind: CoreKind::User,
+            session: None,
+        },
+        network: NetworkOrigin {
+            peer: SocketAddr::from((Ipv4Addr::new(10, 1, 2, 3), 40_000)),
+            local: SocketAddr::from((Ipv4Addr::LOCALHOST, 8000)),
+            listener_id: "bench".into(),
+            vpc_id: None,
+            vpce_id: None,
+        },
+        tls: None,
+        region: Region("us-east-1".into()),
+    };
+    let actions = r#"["dynamodb:GetItem","dynamodb:BatchGetItem","dynamodb:Query",
+        "dynamodb:PutItem","dynamodb:UpdateItem","dynamodb:DeleteItem","dynamodb:BatchWriteItem"]"#;
+    let cases: [(&str, String); 5] = [
+        ("none", String::new()),
+        (
+            "leading_keys",
+            r#"{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["user*"]}}"#.to_owned(),
+        ),
+        (
+            "username_var",
+            r#"{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["user-${aws:username}-*"]}}"#
+                .to_owned(),
+        ),
+        (
+            "source_ip",
+            r#"{"IpAddress":{"aws:SourceIp":["10.0.0.0/8"]}}"#.to_owned(),
+        ),
+        (
+            "globals",
+            r#"{"Null":{"aws:CurrentTime":"false","aws:EpochTime":"false",
+                "aws:SourceIp":"false","aws:SecureTransport":"false",
+                "aws:PrincipalArn":"false","aws:PrincipalAccount":"false",
+                "aws:PrincipalTag/team":"false","aws:RequestedRegion":"false",
+                "aws:userid":"false","aws:username":"false"}}"#
+                .to_owned(),
+        ),
+    ];
+    let resource = format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/GameScores");
+    for (name, condition) in cases {
+        let condition = if condition.is_empty() {
+            condition
+        } else {
+            format!(r#","Condition":{condition}"#)
+        };
+        let doc = format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+                {{"Effect":"Allow","Action":{actions},"Resource":"{resource}"{condition}}},
+                {{"Effect":"Deny","Action":"dynamodb:DeleteTable","Resource":"*"}}]}}"#
+        );
+        let mut state = IamState::default();
+        let mut inline = BTreeMap::new();
+        inline.insert("p".to_owned(), doc);
+        state.users.insert(
+            (ACCOUNT.to_owned(), "alice".to_owned()),
+            User {
+                name: "alice".into(),
+                id: "AIDABENCH".into(),
+                arn: format!("arn:aws:iam::{ACCOUNT}:user/alice"),
+                path: "/".into(),
+                created: 0,
+                tags: vec![
+                    ("team".into(), "db".into()),
+                    ("cost-center".into(), "1234".into()),
+                ],
+                boundary: None,
+                inline,
+                attached: Vec::new(),
+                groups: Vec::new(),
+            },
+        );
+        let memo: Mutex<HashMap<(usize, usize), Arc<Policy>>> = Mutex::new(HashMap::new());
+        let compile = |doc: &str, kind: PolicyKind, _stable: bool| -> Option<Arc<Policy>> {
+            let key = (doc.as_ptr() as usize, doc.len());
+            let mut m = memo.lock().ok()?;
+            if let Some(p) = m.get(&key) {
+                return Some(p.clone());
+            }
+            let p = Arc::new(Policy::parse(doc, kind).ok()?);
+            m.insert(key, p.clone());
+            Some(p)
+        };
+        // What DynamoDB computes for a GetItem on a table keyed by `pk`.
+        let lazy = || {
+            use rampart_iam::policy::ContextValue;
+            vec![
+                (
+                    "dynamodb:LeadingKeys".to_owned(),
+                    ContextValue::Multi(vec!["user-alice-1".to_owned()]),
+                ),
+                (
+                    "dynamodb:Attributes".to_owned(),
+                    ContextValue::Multi(vec!["pk".to_owned()]),
+                ),
+                (
+                    "dynamodb:Select".to_owned(),
+                    ContextValue::Single("ALL_ATTRIBUTES".to_owned()),
+                ),
+            ]
+        };
+        let mut input = AuthzInput::new("dynamodb:GetItem", &resource);
+        input.lazy_keys = Some(rampart_iam::LazyKeys(&lazy));
+        let d = decide(&ctx, &input, &state, None, None, &compile);
+        assert!(d.is_allowed(), "{name}: {d:?}");
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(decide(&ctx, black_box(&input), &state, None, None, &compile).outcome)
+            });
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     matching_few,
     matching_all,
     distinct_all,
     resource_policy,
-    full_path
+    full_path,
+    fgac
 );
 criterion_main!(benches);
