@@ -42,6 +42,16 @@ pub fn encode_item(item: &Item) -> Result<Vec<u8>> {
         .map_err(|e| DynamoError::Internal(format!("item does not encode: {e}")))
 }
 
+/// The size of a stored item, read from its bytes (see
+/// [`crate::stored_size`]), decoding it only if that reader does not
+/// recognise them.
+fn stored_item_size_or_decode(bytes: &[u8]) -> Result<usize> {
+    match crate::stored_size::stored_item_size(bytes) {
+        Some(n) => Ok(n),
+        None => decode_item(bytes).map(|i| item_size(&i)),
+    }
+}
+
 /// Renders an item as DynamoDB JSON.
 pub fn item_json(item: &Item) -> Value {
     serde_json::to_value(item).unwrap_or(Value::Null)
@@ -631,11 +641,13 @@ impl DynamoDb {
             match self.engine.commit_fetching(batch).await {
                 Ok(done) => {
                     let old = done.fetched.into_iter().next().flatten();
-                    // The write is committed: an old value that no longer
-                    // decodes must not fail it; the counters are recounted.
-                    let old_size = match old.map(|v| decode_item(&v.value)).transpose() {
-                        Ok(o) => {
-                            let old_size = o.as_ref().map(item_size);
+                    // The old item's size from its bytes, without building
+                    // it. The write is committed: an old value that no
+                    // longer decodes must not fail it; the counters are
+                    // recounted instead.
+                    let old_size = old.map(|v| stored_item_size_or_decode(&v.value));
+                    let old_size = match old_size.transpose() {
+                        Ok(old_size) => {
                             self.counters
                                 .apply(&meta.id, &crate::stats::blind_delta(old_size, new_size));
                             old_size

@@ -26,6 +26,7 @@ mod read;
 pub mod resource_policy;
 mod service;
 mod stats;
+pub mod stored_size;
 mod tables;
 mod txn;
 pub mod validate;
