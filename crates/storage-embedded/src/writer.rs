@@ -14,11 +14,11 @@
 //! INVARIANT: sequence numbers are read from `meta` inside the write
 //! transaction and written back in it, so they grow across restarts.
 
-use rampart_storage::{Batch, CommitSeq, Committed, Error, Op};
-use rusqlite::{Connection, params};
+use rampart_storage::{Batch, CommitSeq, Committed, Error, Op, Versioned};
+use rusqlite::{Connection, OptionalExtension, Statement, params};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::conn::{read_seq, sql_error, to_db_seq};
+use crate::conn::{from_db_seq, sql_error, to_db_seq};
 
 /// A message to the writer thread.
 pub(crate) enum Request {
@@ -54,7 +54,10 @@ struct Pending {
 
 /// The writer thread's loop. Returns when every sender is gone or a
 /// `Close` arrived.
-pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Request>, limits: GroupLimits) {
+pub(crate) fn run(conn: Connection, mut rx: mpsc::Receiver<Request>, limits: GroupLimits) {
+    // Every statement the writer runs, prepared once for the thread's life
+    // (rusqlite's statement cache hashes the SQL text on every use).
+    let mut stmts = Stmts::prepare(&conn).map_err(|e| e.to_string());
     let mut close_reply = None;
     while close_reply.is_none() {
         let Some(first) = rx.blocking_recv() else {
@@ -80,7 +83,16 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Request>, limits:
             next = rx.try_recv().ok();
         }
         if !group.is_empty() {
-            commit_group(&mut conn, group);
+            match &mut stmts {
+                Ok(stmts) => commit_group(&conn, stmts, group),
+                Err(e) => {
+                    for p in group {
+                        let _ignored = p.reply.send(Err(Error::Io(format!(
+                            "the writer could not prepare its statements: {e}"
+                        ))));
+                    }
+                }
+            }
         }
     }
     // Refuse whatever was queued after Close (or raced with the last sender).
@@ -97,6 +109,7 @@ pub(crate) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Request>, limits:
     }
     // Best effort: fold the WAL into the main file so a reopen starts small.
     // A failure here loses nothing; the WAL is replayed on the next open.
+    drop(stmts);
     let _ignored = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
     drop(conn);
     if let Some(reply) = close_reply {
@@ -118,15 +131,15 @@ fn batch_bytes(batch: &Batch) -> usize {
 
 /// Applies a group in one transaction and replies to each batch after the
 /// COMMIT.
-fn commit_group(conn: &mut Connection, group: Vec<Pending>) {
+fn commit_group(conn: &Connection, stmts: &mut Stmts<'_>, group: Vec<Pending>) {
     let mut results: Vec<Result<Committed, Error>> = Vec::with_capacity(group.len());
-    let outcome = apply_group(conn, &group, &mut results);
+    let outcome = apply_group(stmts, &group, &mut results);
     let outcome = outcome.and_then(|any_written| {
         if any_written {
-            exec(conn, "COMMIT")
+            exec(&mut stmts.commit, "COMMIT")
         } else {
             // Only conflicts (or nothing): no need to sync anything.
-            exec(conn, "ROLLBACK")
+            exec(&mut stmts.rollback, "ROLLBACK")
         }
     });
     if let Err(e) = outcome {
@@ -154,25 +167,25 @@ fn commit_group(conn: &mut Connection, group: Vec<Pending>) {
 /// Returns whether any batch wrote (so the caller must COMMIT), or the error
 /// that makes the whole group fail.
 fn apply_group(
-    conn: &Connection,
+    stmts: &mut Stmts<'_>,
     group: &[Pending],
     results: &mut Vec<Result<Committed, Error>>,
 ) -> Result<bool, Error> {
-    exec(conn, "BEGIN IMMEDIATE")?;
-    let mut seq = read_seq(conn)?;
+    exec(&mut stmts.begin, "BEGIN IMMEDIATE")?;
+    let mut seq = read_seq(stmts)?;
     let start = seq;
     for p in group {
-        exec(conn, "SAVEPOINT batch")?;
-        match apply_batch(conn, &p.batch, seq) {
+        exec(&mut stmts.savepoint, "SAVEPOINT batch")?;
+        match apply_batch(stmts, &p.batch, seq) {
             Ok(done) => {
-                exec(conn, "RELEASE batch")?;
+                exec(&mut stmts.release, "RELEASE batch")?;
                 seq = done.seq;
                 results.push(Ok(done));
             }
             Err(e) => {
                 // Undo this batch only; the rest of the group goes on.
-                exec(conn, "ROLLBACK TO batch")?;
-                exec(conn, "RELEASE batch")?;
+                exec(&mut stmts.rollback_to, "ROLLBACK TO batch")?;
+                exec(&mut stmts.release, "RELEASE batch")?;
                 results.push(Err(e));
             }
         }
@@ -180,45 +193,93 @@ fn apply_group(
     if seq == start {
         return Ok(false);
     }
-    let mut stmt = conn
-        .prepare_cached("UPDATE meta SET seq = ?1 WHERE id = 0")
-        .map_err(|e| sql_error("write seq", e))?;
-    stmt.execute(params![to_db_seq(seq)?])
+    let seq = to_db_seq(seq)?;
+    stmts
+        .write_seq
+        .execute(params![seq])
         .map_err(|e| sql_error("write seq", e))?;
     Ok(true)
 }
 
+/// Every statement the writer runs, prepared once.
+struct Stmts<'c> {
+    begin: Statement<'c>,
+    commit: Statement<'c>,
+    rollback: Statement<'c>,
+    savepoint: Statement<'c>,
+    release: Statement<'c>,
+    rollback_to: Statement<'c>,
+    read_seq: Statement<'c>,
+    write_seq: Statement<'c>,
+    version: Statement<'c>,
+    get: Statement<'c>,
+    put: Statement<'c>,
+    delete: Statement<'c>,
+    drop_tree: Statement<'c>,
+}
+
+impl<'c> Stmts<'c> {
+    fn prepare(conn: &'c Connection) -> Result<Self, Error> {
+        let p = |sql: &str| conn.prepare(sql).map_err(|e| sql_error(sql, e));
+        Ok(Self {
+            begin: p("BEGIN IMMEDIATE")?,
+            commit: p("COMMIT")?,
+            rollback: p("ROLLBACK")?,
+            savepoint: p("SAVEPOINT batch")?,
+            release: p("RELEASE batch")?,
+            rollback_to: p("ROLLBACK TO batch")?,
+            read_seq: p("SELECT seq FROM meta WHERE id = 0")?,
+            write_seq: p("UPDATE meta SET seq = ?1 WHERE id = 0")?,
+            version: p("SELECT version FROM kv WHERE tree = ?1 AND key = ?2")?,
+            get: p("SELECT value, version FROM kv WHERE tree = ?1 AND key = ?2")?,
+            put: p(
+                "INSERT INTO kv (tree, key, value, version) VALUES (?1, ?2, ?3, ?4)
+                    ON CONFLICT (tree, key) DO UPDATE
+                    SET value = excluded.value, version = excluded.version",
+            )?,
+            delete: p("DELETE FROM kv WHERE tree = ?1 AND key = ?2")?,
+            drop_tree: p("DELETE FROM kv WHERE tree = ?1")?,
+        })
+    }
+}
+
+/// The last committed sequence number, inside the write transaction.
+fn read_seq(stmts: &mut Stmts<'_>) -> Result<CommitSeq, Error> {
+    let seq: i64 = stmts
+        .read_seq
+        .query_row([], |row| row.get(0))
+        .optional()
+        .map_err(|e| sql_error("read seq", e))?
+        .ok_or_else(|| Error::Corrupt("the meta row is missing".into()))?;
+    from_db_seq(seq)
+}
+
 /// Checks a batch's preconditions, reads its fetch keys, then applies its
 /// ops with version `last + 1`. Returns that version and what was fetched.
-fn apply_batch(conn: &Connection, batch: &Batch, last: CommitSeq) -> Result<Committed, Error> {
-    {
-        let mut stmt = conn
-            .prepare_cached("SELECT version FROM kv WHERE tree = ?1 AND key = ?2")
+fn apply_batch(stmts: &mut Stmts<'_>, batch: &Batch, last: CommitSeq) -> Result<Committed, Error> {
+    for (index, p) in batch.preconditions.iter().enumerate() {
+        let current: Option<i64> = stmts
+            .version
+            .query_row(params![p.tree, p.key], |row| row.get(0))
+            .optional()
             .map_err(|e| sql_error("check precondition", e))?;
-        for (index, p) in batch.preconditions.iter().enumerate() {
-            let mut rows = stmt
-                .query(params![p.tree, p.key])
-                .map_err(|e| sql_error("check precondition", e))?;
-            let current = match rows
-                .next()
-                .map_err(|e| sql_error("check precondition", e))?
-            {
-                Some(row) => {
-                    let v: i64 = row.get(0).map_err(|e| sql_error("check precondition", e))?;
-                    Some(crate::conn::from_db_seq(v)?)
-                }
-                None => None,
-            };
-            if current != p.expected {
-                return Err(Error::Conflict { index });
-            }
+        let current = current.map(from_db_seq).transpose()?;
+        if current != p.expected {
+            return Err(Error::Conflict { index });
         }
     }
-    let fetched = batch
-        .fetch
-        .iter()
-        .map(|(tree, key)| crate::read::get(conn, tree, key))
-        .collect::<Result<Vec<_>, Error>>()?;
+    let mut fetched = Vec::with_capacity(batch.fetch.len());
+    for (tree, key) in &batch.fetch {
+        let row: Option<(Vec<u8>, i64)> = stmts
+            .get
+            .query_row(params![tree, key], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()
+            .map_err(|e| sql_error("fetch", e))?;
+        fetched.push(
+            row.map(|(value, v)| from_db_seq(v).map(|version| Versioned { value, version }))
+                .transpose()?,
+        );
+    }
     let seq = last
         .checked_add(1)
         .ok_or_else(|| Error::Io("sequence numbers exhausted".into()))?;
@@ -226,28 +287,21 @@ fn apply_batch(conn: &Connection, batch: &Batch, last: CommitSeq) -> Result<Comm
     for op in &batch.ops {
         match op {
             Op::Put { tree, key, value } => {
-                let mut stmt = conn
-                    .prepare_cached(
-                        "INSERT INTO kv (tree, key, value, version) VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT (tree, key) DO UPDATE
-                         SET value = excluded.value, version = excluded.version",
-                    )
-                    .map_err(|e| sql_error("put", e))?;
-                stmt.execute(params![tree, key, value, version])
+                stmts
+                    .put
+                    .execute(params![tree, key, value, version])
                     .map_err(|e| sql_error("put", e))?;
             }
             Op::Delete { tree, key } => {
-                let mut stmt = conn
-                    .prepare_cached("DELETE FROM kv WHERE tree = ?1 AND key = ?2")
-                    .map_err(|e| sql_error("delete", e))?;
-                stmt.execute(params![tree, key])
+                stmts
+                    .delete
+                    .execute(params![tree, key])
                     .map_err(|e| sql_error("delete", e))?;
             }
             Op::DropTree { tree } => {
-                let mut stmt = conn
-                    .prepare_cached("DELETE FROM kv WHERE tree = ?1")
-                    .map_err(|e| sql_error("drop tree", e))?;
-                stmt.execute(params![tree])
+                stmts
+                    .drop_tree
+                    .execute(params![tree])
                     .map_err(|e| sql_error("drop tree", e))?;
             }
         }
@@ -255,9 +309,8 @@ fn apply_batch(conn: &Connection, batch: &Batch, last: CommitSeq) -> Result<Comm
     Ok(Committed { seq, fetched })
 }
 
-/// Runs one parameterless statement through the statement cache.
-fn exec(conn: &Connection, sql: &str) -> Result<(), Error> {
-    let mut stmt = conn.prepare_cached(sql).map_err(|e| sql_error(sql, e))?;
+/// Runs one parameterless statement.
+fn exec(stmt: &mut Statement<'_>, sql: &str) -> Result<(), Error> {
     stmt.execute([]).map_err(|e| sql_error(sql, e))?;
     Ok(())
 }
