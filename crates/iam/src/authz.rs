@@ -19,8 +19,8 @@ use rampart_core::{PrincipalKind as CorePrincipalKind, RequestContext, epoch_sec
 use crate::api::aws_managed_document;
 use crate::orgs::{OrgStore, ScpPath};
 use crate::policy::{
-    self, ContextValue, Decision, Layers, Outcome, Policy, PolicyKind, PolicyRef, Principal,
-    Request,
+    self, ContextValue, Decision, Key, Layers, Outcome, Policy, PolicyKind, PolicyRef, Principal,
+    Request, Wanted, global,
 };
 use crate::store::{IamState, IamStore};
 
@@ -37,8 +37,12 @@ pub struct AuthzInput<'a> {
     /// Request-specific condition keys (`dynamodb:LeadingKeys`, `sts:ExternalId`, …).
     pub keys: Vec<(String, ContextValue)>,
     /// More request-specific keys, computed only if a policy that applies may read a
-    /// condition key (a service's keys cost work to derive from the request; most
-    /// decisions never look at them).
+    /// condition key outside the global `aws:` namespace (a service's keys cost work to
+    /// derive from the request; most decisions never look at them).
+    ///
+    /// INVARIANT: these are a service's own keys (`dynamodb:LeadingKeys`, …), never global
+    /// `aws:` keys (which the authorizer fills itself): they are skipped when every key the
+    /// policies read is global.
     pub lazy_keys: Option<LazyKeys<'a>>,
     /// Fill `matched` and `explanation` even for an allow (the simulator and
     /// the CLI want them; the request path only for denials, to stay fast).
@@ -296,7 +300,17 @@ pub fn decide(
         .any(|(_, p)| p.reads_context());
     let entity_tags = user.map(|u| &u.tags).or(role.map(|r| &r.tags));
     let context = if needs_context {
-        request_context(ctx, input, &principal, org_id, entity_tags)
+        // Only the keys these policies read: evaluation looks up no other.
+        let wanted = Wanted::new(
+            identity
+                .iter()
+                .chain(boundary.iter())
+                .chain(session_policies.iter())
+                .chain(scp_levels.iter().flatten())
+                .chain(resource_policy.iter())
+                .map(|(_, p)| p.context_keys()),
+        );
+        request_context(ctx, input, &principal, org_id, entity_tags, &wanted)
     } else {
         policy::Context::new()
     };
@@ -372,77 +386,103 @@ pub fn decide(
     }
 }
 
-/// The condition keys of a request: the global keys from the authenticated principal, its
-/// tags and session, the connection, and the service's own keys from `input`.
+/// The condition keys of a request that `wanted` names: the global keys from the
+/// authenticated principal, its tags and session, the connection, and the service's own keys
+/// from `input`. A key is set (or left out) exactly as when every key is built, in the same
+/// order (a later setting of a key replaces an earlier one); the values of keys nobody reads
+/// are not computed.
 fn request_context(
     ctx: &RequestContext,
     input: &AuthzInput<'_>,
     principal: &Principal,
     org_id: Option<&str>,
     entity_tags: Option<&crate::store::Tags>,
+    wanted: &Wanted<'_>,
 ) -> policy::Context {
     let session = ctx.principal.session.as_deref();
     let mut c = policy::Context::new();
-    c.set_principal_keys(principal);
-    c.set_request_time(ctx.received_at);
-    c.set("aws:userid", ctx.principal.user_id.clone());
-    c.set_ip("aws:SourceIp", ctx.network.source_ip());
-    c.set_bool("aws:SecureTransport", ctx.tls.is_some());
-    c.set("aws:RequestedRegion", ctx.region.as_str());
-    if let Some(v) = &ctx.network.vpc_id {
-        c.set("aws:SourceVpc", v.clone());
-    }
-    if let Some(v) = &ctx.network.vpce_id {
-        c.set("aws:SourceVpce", v.clone());
-    }
-    if let Some(o) = org_id {
-        c.set("aws:PrincipalOrgID", o);
-    }
-    if let Some(a) = arn_account(input.resource) {
-        c.set("aws:ResourceAccount", a);
-    }
-    for (k, v) in entity_tags.into_iter().flatten() {
-        c.set(&format!("aws:PrincipalTag/{k}"), v.clone());
-    }
-    if let Some(s) = session {
-        for (k, v) in &s.tags {
-            c.set(&format!("aws:PrincipalTag/{k}"), v.clone());
-        }
-        c.set("aws:TokenIssueTime", iso8601(s.issued as i64));
-        match s.mfa_authenticated_at {
-            Some(t) => {
-                c.set_bool("aws:MultiFactorAuthPresent", true);
-                let now = epoch_seconds(ctx.received_at) as u64;
-                c.set("aws:MultiFactorAuthAge", now.saturating_sub(t).to_string());
-            }
-            None => {
-                c.set_bool("aws:MultiFactorAuthPresent", false);
-            }
-        }
-        if let Some(si) = &s.source_identity {
-            c.set("aws:SourceIdentity", si.clone());
-        }
-        for (k, v) in &s.web_identity {
-            c.set(k, v.clone());
-        }
-    }
-    let mut put = |k: &str, v: ContextValue| match v {
-        ContextValue::Single(s) => {
-            c.set(k, s);
-        }
-        ContextValue::Multi(m) => {
-            c.set_multi(k, m);
+    let mut set = |key: &'static Key, value: &dyn Fn() -> String| {
+        if wanted.has(key) {
+            c.insert(key.clone(), ContextValue::Single(value()));
         }
     };
-    for (k, v) in &input.keys {
-        put(k, v.clone());
+    for (key, value) in policy::principal_keys(principal).into_iter().flatten() {
+        set(key, &|| value.to_owned());
     }
-    if let Some(LazyKeys(compute)) = input.lazy_keys {
+    set(&global::CURRENT_TIME, &|| policy::iso_time(ctx.received_at));
+    set(&global::EPOCH_TIME, &|| policy::epoch_time(ctx.received_at));
+    set(&global::USERID, &|| ctx.principal.user_id.clone());
+    set(&global::SOURCE_IP, &|| ctx.network.source_ip().to_string());
+    set(&global::SECURE_TRANSPORT, &|| bool_value(ctx.tls.is_some()));
+    set(&global::REQUESTED_REGION, &|| {
+        ctx.region.as_str().to_owned()
+    });
+    if let Some(v) = &ctx.network.vpc_id {
+        set(&global::SOURCE_VPC, &|| v.clone());
+    }
+    if let Some(v) = &ctx.network.vpce_id {
+        set(&global::SOURCE_VPCE, &|| v.clone());
+    }
+    if let Some(o) = org_id {
+        set(&global::PRINCIPAL_ORG_ID, &|| o.to_owned());
+    }
+    if let Some(a) = arn_account(input.resource) {
+        set(&global::RESOURCE_ACCOUNT, &|| a.to_owned());
+    }
+    if let Some(s) = session {
+        set(&global::TOKEN_ISSUE_TIME, &|| iso8601(s.issued as i64));
+        set(&global::MFA_PRESENT, &|| {
+            bool_value(s.mfa_authenticated_at.is_some())
+        });
+        if let Some(t) = s.mfa_authenticated_at {
+            set(&global::MFA_AGE, &|| {
+                let now = epoch_seconds(ctx.received_at) as u64;
+                now.saturating_sub(t).to_string()
+            });
+        }
+        if let Some(si) = &s.source_identity {
+            set(&global::SOURCE_IDENTITY, &|| si.clone());
+        }
+    }
+    // Keys named at run time: their names are matched against the wanted ones (any case).
+    let mut put = |name: &str, value: &dyn Fn() -> ContextValue| {
+        if let Some(key) = wanted.find(name) {
+            c.insert(key.clone(), value());
+        }
+    };
+    if wanted.any_with_prefix("aws:principaltag/") {
+        let tags = entity_tags
+            .into_iter()
+            .flatten()
+            .chain(session.into_iter().flat_map(|s| &s.tags));
+        for (k, v) in tags {
+            put(&format!("aws:PrincipalTag/{k}"), &|| {
+                ContextValue::Single(v.clone())
+            });
+        }
+    }
+    for (k, v) in session.into_iter().flat_map(|s| &s.web_identity) {
+        put(k, &|| ContextValue::Single(v.clone()));
+    }
+    for (k, v) in &input.keys {
+        put(k, &|| v.clone());
+    }
+    // Lazy keys are a service's, never global (see `AuthzInput::lazy_keys`).
+    if let Some(LazyKeys(compute)) = input.lazy_keys
+        && !wanted.only_global()
+    {
         for (k, v) in compute() {
-            put(&k, v);
+            if let Some(key) = wanted.find(&k) {
+                c.insert(key.clone(), v);
+            }
         }
     }
     c
+}
+
+/// A boolean key's value (`aws:SecureTransport`, `aws:MultiFactorAuthPresent`).
+fn bool_value(value: bool) -> String {
+    if value { "true" } else { "false" }.to_owned()
 }
 
 /// One line saying which layer decided and which statements applied.
@@ -646,5 +686,245 @@ impl Authorizer {
                 }
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, SocketAddr};
+    use std::sync::Arc;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use rampart_core::{
+        AccountId, NetworkOrigin, Principal as CorePrincipal, Region, RequestId, SessionInfo,
+        TlsInfo,
+    };
+
+    use super::*;
+
+    /// `request_context` as it was before it learnt which keys are wanted (d9ec33f..cac9d73):
+    /// every key, built unconditionally. The oracle the filtered context is checked against.
+    fn every_key(
+        ctx: &RequestContext,
+        input: &AuthzInput<'_>,
+        principal: &Principal,
+        org_id: Option<&str>,
+        entity_tags: Option<&crate::store::Tags>,
+    ) -> policy::Context {
+        let session = ctx.principal.session.as_deref();
+        let mut c = policy::Context::new();
+        c.set_principal_keys(principal);
+        c.set_request_time(ctx.received_at);
+        c.set("aws:userid", ctx.principal.user_id.clone());
+        c.set_ip("aws:SourceIp", ctx.network.source_ip());
+        c.set_bool("aws:SecureTransport", ctx.tls.is_some());
+        c.set("aws:RequestedRegion", ctx.region.as_str());
+        if let Some(v) = &ctx.network.vpc_id {
+            c.set("aws:SourceVpc", v.clone());
+        }
+        if let Some(v) = &ctx.network.vpce_id {
+            c.set("aws:SourceVpce", v.clone());
+        }
+        if let Some(o) = org_id {
+            c.set("aws:PrincipalOrgID", o);
+        }
+        if let Some(a) = arn_account(input.resource) {
+            c.set("aws:ResourceAccount", a);
+        }
+        for (k, v) in entity_tags.into_iter().flatten() {
+            c.set(&format!("aws:PrincipalTag/{k}"), v.clone());
+        }
+        if let Some(s) = session {
+            for (k, v) in &s.tags {
+                c.set(&format!("aws:PrincipalTag/{k}"), v.clone());
+            }
+            c.set("aws:TokenIssueTime", iso8601(s.issued as i64));
+            match s.mfa_authenticated_at {
+                Some(t) => {
+                    c.set_bool("aws:MultiFactorAuthPresent", true);
+                    let now = epoch_seconds(ctx.received_at) as u64;
+                    c.set("aws:MultiFactorAuthAge", now.saturating_sub(t).to_string());
+                }
+                None => {
+                    c.set_bool("aws:MultiFactorAuthPresent", false);
+                }
+            }
+            if let Some(si) = &s.source_identity {
+                c.set("aws:SourceIdentity", si.clone());
+            }
+            for (k, v) in &s.web_identity {
+                c.set(k, v.clone());
+            }
+        }
+        let mut put = |k: &str, v: ContextValue| match v {
+            ContextValue::Single(s) => {
+                c.set(k, s);
+            }
+            ContextValue::Multi(m) => {
+                c.set_multi(k, m);
+            }
+        };
+        for (k, v) in &input.keys {
+            put(k, v.clone());
+        }
+        if let Some(LazyKeys(compute)) = input.lazy_keys {
+            for (k, v) in compute() {
+                put(&k, v);
+            }
+        }
+        c
+    }
+
+    fn request(kind: CorePrincipalKind, session: Option<SessionInfo>, tls: bool) -> RequestContext {
+        let arn = match kind {
+            CorePrincipalKind::Root => "arn:aws:iam::111122223333:root",
+            CorePrincipalKind::User => "arn:aws:iam::111122223333:user/division/Alice",
+            CorePrincipalKind::AssumedRole => "arn:aws:sts::111122223333:assumed-role/App/s1",
+        };
+        RequestContext {
+            request_id: RequestId("t".into()),
+            received_at: UNIX_EPOCH + Duration::from_secs(1_764_547_201),
+            principal: CorePrincipal {
+                account: AccountId::parse("111122223333").expect("account"),
+                arn: arn.into(),
+                user_id: "AIDATEST".into(),
+                access_key_id: "AKIATEST".into(),
+                kind,
+                session: session.map(Arc::new),
+            },
+            network: NetworkOrigin {
+                peer: SocketAddr::from((Ipv4Addr::new(10, 1, 2, 3), 40_000)),
+                local: SocketAddr::from((Ipv4Addr::LOCALHOST, 8000)),
+                listener_id: "t".into(),
+                vpc_id: tls.then(|| "vpc-1".to_owned()),
+                vpce_id: tls.then(|| "vpce-1".to_owned()),
+            },
+            tls: tls.then(|| TlsInfo {
+                version: "TLSv1.3".into(),
+                cipher: "TLS_AES_128_GCM_SHA256".into(),
+            }),
+            region: Region("eu-west-1".into()),
+        }
+    }
+
+    /// Policies reading different keys, in different cases, present or absent, by condition,
+    /// by `...IfExists`, by `Null` and by variable.
+    const CONDITIONS: &[&str] = &[
+        r#"{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["user*"]}}"#,
+        r#"{"ForAllValues:StringLike":{"DynamoDB:leadingKEYS":["${aws:username}*"]}}"#,
+        r#"{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"},"Bool":{"AWS:SecureTransport":"true"}}"#,
+        r#"{"StringEquals":{"aws:PrincipalTag/Team":"db","aws:principaltag/COST":"1"}}"#,
+        r#"{"StringEqualsIfExists":{"aws:PrincipalTag/missing":"x","aws:SourceVpce":"vpce-1"}}"#,
+        r#"{"Null":{"aws:MultiFactorAuthAge":"false","aws:TokenIssueTime":"false"}}"#,
+        r#"{"Bool":{"aws:MultiFactorAuthPresent":"true"},"NumericLessThan":{"aws:MultiFactorAuthAge":"3600"}}"#,
+        r#"{"DateLessThan":{"aws:CurrentTime":"2030-01-01T00:00:00Z"},"NumericGreaterThan":{"aws:EpochTime":"0"}}"#,
+        r#"{"StringEquals":{"aws:PrincipalArn":"${aws:PrincipalArn}","aws:PrincipalType":"User","aws:PrincipalAccount":"111122223333"}}"#,
+        r#"{"StringEquals":{"aws:userid":"AIDATEST","aws:RequestedRegion":"eu-west-1","aws:ResourceAccount":"111122223333","aws:PrincipalOrgID":"o-1","aws:SourceVpc":"vpc-1"}}"#,
+        r#"{"StringEquals":{"accounts.example.com:sub":"abc","aws:SourceIdentity":"me"}}"#,
+        r#"{"StringEquals":{"dynamodb:Select":"ALL_ATTRIBUTES","s3:prefix":"x"}}"#,
+        r#"{"Null":{"dynamodb:Attributes":"true","aws:username":"true"}}"#,
+    ];
+
+    #[test]
+    fn the_wanted_keys_are_built_as_every_key_was() {
+        let session = SessionInfo {
+            role_arn: Some("arn:aws:iam::111122223333:role/App".into()),
+            role_name: Some("App".into()),
+            tags: vec![("Team".into(), "db".into()), ("cost".into(), "2".into())],
+            source_identity: Some("me".into()),
+            mfa_authenticated_at: Some(1_764_547_000),
+            web_identity: vec![("accounts.example.com:sub".into(), "abc".into())],
+            issued: 1_764_540_000,
+            ..SessionInfo::default()
+        };
+        let requests = [
+            request(CorePrincipalKind::Root, None, false),
+            request(CorePrincipalKind::User, None, true),
+            request(CorePrincipalKind::AssumedRole, Some(session.clone()), true),
+            request(
+                CorePrincipalKind::AssumedRole,
+                Some(SessionInfo {
+                    mfa_authenticated_at: None,
+                    ..session
+                }),
+                false,
+            ),
+        ];
+        let tags: crate::store::Tags =
+            vec![("TEAM".into(), "ops".into()), ("Cost".into(), "1".into())];
+        let lazy = || {
+            vec![
+                (
+                    "dynamodb:LeadingKeys".to_owned(),
+                    ContextValue::Multi(vec!["user-1".into(), "Alice-2".into()]),
+                ),
+                (
+                    "dynamodb:Select".to_owned(),
+                    ContextValue::Single("ALL_ATTRIBUTES".into()),
+                ),
+            ]
+        };
+        let resource = "arn:aws:dynamodb:eu-west-1:111122223333:table/T";
+        let mut compared = 0;
+        let mut nonempty = 0;
+        for ctx in &requests {
+            let principal = principal_of(ctx);
+            for (lazily, entity_tags) in [(true, Some(&tags)), (false, None)] {
+                let mut input = AuthzInput::new("dynamodb:GetItem", resource);
+                if lazily {
+                    input.lazy_keys = Some(LazyKeys(&lazy));
+                } else {
+                    input.keys = lazy();
+                }
+                let old = every_key(ctx, &input, &principal, Some("o-1"), entity_tags);
+                for condition in CONDITIONS {
+                    let doc = format!(
+                        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"dynamodb:*","Resource":"*","Condition":{condition}}}]}}"#
+                    );
+                    let p = Policy::parse(&doc, PolicyKind::Identity).expect("policy parses");
+                    let wanted = Wanted::new([p.context_keys()]);
+                    let new =
+                        request_context(ctx, &input, &principal, Some("o-1"), entity_tags, &wanted);
+                    let mut expected = old.clone();
+                    expected.retain(|k| wanted.has(k));
+                    assert_eq!(new, expected, "{condition} for {ctx:?}");
+                    nonempty += usize::from(new != policy::Context::new());
+                    // And the kernel decides the same with either context.
+                    let decide_with = |context: policy::Context| {
+                        let request = Request {
+                            principal: principal.clone(),
+                            action: input.action.to_owned(),
+                            resource: resource.to_owned(),
+                            context,
+                        };
+                        let layers = Layers {
+                            identity: vec![PolicyRef {
+                                id: "p",
+                                policy: &p,
+                            }],
+                            ..Layers::default()
+                        };
+                        let d = policy::evaluate(&request, &layers);
+                        (d.outcome, explain(&d))
+                    };
+                    assert_eq!(decide_with(new), decide_with(old.clone()), "{condition}");
+                    compared += 1;
+                }
+            }
+        }
+        assert_eq!(compared, requests.len() * 2 * CONDITIONS.len());
+        assert!(nonempty > compared * 3 / 4, "{nonempty} of {compared}");
+    }
+
+    #[test]
+    fn arn_account_is_the_fifth_field() {
+        assert_eq!(
+            arn_account("arn:aws:dynamodb:us-east-1:111122223333:table/T"),
+            Some("111122223333")
+        );
+        assert_eq!(arn_account("arn:aws:s3:::bucket"), None);
+        assert_eq!(arn_account("arn:aws:iam::1:user/a:b"), Some("1"));
+        assert_eq!(arn_account("*"), None);
+        assert_eq!(arn_account("a:b:c:d:e"), Some("e"));
     }
 }

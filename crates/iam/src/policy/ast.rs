@@ -94,6 +94,12 @@ impl Policy {
         self.reads_context
     }
 
+    /// Every condition key evaluating this policy may read (its conditions' keys and its
+    /// variables'): evaluation reads the request's context through this table only.
+    pub(crate) fn context_keys(&self) -> &[Key] {
+        &self.keys
+    }
+
     /// The document's `Id` element.
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()

@@ -12,6 +12,7 @@
 //! INVARIANT: values are kept as given (values are compared per operator, some case-sensitively).
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -52,7 +53,61 @@ pub struct Context {
 pub(crate) struct Key {
     /// FNV-1a of `name` (declared first: it orders keys before the name does).
     hash: u64,
-    name: String,
+    name: Name,
+}
+
+/// A key's lowercase name: static for the well-known keys (no allocation per request),
+/// shared otherwise (a clone is a reference count, not a copy). Compared as a string.
+#[derive(Debug, Clone)]
+enum Name {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Name {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Static(s) => s,
+            Self::Shared(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Name {}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+/// FNV-1a of `bytes`, ASCII letters lowercased as they are read (so that a name can be
+/// hashed as its lowercase form without building it).
+const fn fnv_lower(mut bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    while let [b, rest @ ..] = bytes {
+        hash = (hash ^ b.to_ascii_lowercase() as u64).wrapping_mul(0x0100_0000_01b3);
+        bytes = rest;
+    }
+    hash
 }
 
 impl Key {
@@ -64,15 +119,130 @@ impl Key {
         } else {
             name.to_lowercase()
         };
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in name.bytes() {
-            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        Self {
+            hash: fnv_lower(name.as_bytes()),
+            name: Name::Shared(name.into()),
         }
-        Self { hash, name }
+    }
+
+    /// A well-known key, `name` already lowercase (checked by a test for every one).
+    const fn well_known(name: &'static str) -> Self {
+        Self {
+            hash: fnv_lower(name.as_bytes()),
+            name: Name::Static(name),
+        }
     }
 
     pub(crate) fn name(&self) -> &str {
-        &self.name
+        self.name.as_str()
+    }
+}
+
+/// The global keys the authorizer fills, lowercase (see [`Key::well_known`]).
+pub(crate) mod global {
+    use super::Key;
+
+    pub(crate) static CURRENT_TIME: Key = Key::well_known("aws:currenttime");
+    pub(crate) static EPOCH_TIME: Key = Key::well_known("aws:epochtime");
+    pub(crate) static PRINCIPAL_ARN: Key = Key::well_known("aws:principalarn");
+    pub(crate) static PRINCIPAL_ACCOUNT: Key = Key::well_known("aws:principalaccount");
+    pub(crate) static PRINCIPAL_TYPE: Key = Key::well_known("aws:principaltype");
+    pub(crate) static USERNAME: Key = Key::well_known("aws:username");
+    pub(crate) static USERID: Key = Key::well_known("aws:userid");
+    pub(crate) static SOURCE_IP: Key = Key::well_known("aws:sourceip");
+    pub(crate) static SECURE_TRANSPORT: Key = Key::well_known("aws:securetransport");
+    pub(crate) static REQUESTED_REGION: Key = Key::well_known("aws:requestedregion");
+    pub(crate) static SOURCE_VPC: Key = Key::well_known("aws:sourcevpc");
+    pub(crate) static SOURCE_VPCE: Key = Key::well_known("aws:sourcevpce");
+    pub(crate) static PRINCIPAL_ORG_ID: Key = Key::well_known("aws:principalorgid");
+    pub(crate) static RESOURCE_ACCOUNT: Key = Key::well_known("aws:resourceaccount");
+    pub(crate) static TOKEN_ISSUE_TIME: Key = Key::well_known("aws:tokenissuetime");
+    pub(crate) static MFA_PRESENT: Key = Key::well_known("aws:multifactorauthpresent");
+    pub(crate) static MFA_AGE: Key = Key::well_known("aws:multifactorauthage");
+    pub(crate) static SOURCE_IDENTITY: Key = Key::well_known("aws:sourceidentity");
+
+    /// Every key above, for tests.
+    #[cfg(test)]
+    pub(crate) fn all() -> [&'static Key; 18] {
+        [
+            &CURRENT_TIME,
+            &EPOCH_TIME,
+            &PRINCIPAL_ARN,
+            &PRINCIPAL_ACCOUNT,
+            &PRINCIPAL_TYPE,
+            &USERNAME,
+            &USERID,
+            &SOURCE_IP,
+            &SECURE_TRANSPORT,
+            &REQUESTED_REGION,
+            &SOURCE_VPC,
+            &SOURCE_VPCE,
+            &PRINCIPAL_ORG_ID,
+            &RESOURCE_ACCOUNT,
+            &TOKEN_ISSUE_TIME,
+            &MFA_PRESENT,
+            &MFA_AGE,
+            &SOURCE_IDENTITY,
+        ]
+    }
+}
+
+/// The condition keys some compiled policies may read (every key of their conditions and
+/// variables: [`Policy`](super::Policy)'s key table), so that a context built for them can
+/// leave out every other key: evaluation looks keys up only through that table, so the
+/// decision is the same with or without the others. A key they read is built exactly as
+/// before, present or absent (`...IfExists` and `Null` depend on absence).
+#[derive(Debug, Default)]
+pub(crate) struct Wanted<'p> {
+    /// Sorted by key (hash, then name), without duplicates.
+    keys: Vec<&'p Key>,
+}
+
+impl<'p> Wanted<'p> {
+    /// The keys of `tables` (each a policy's key table).
+    pub(crate) fn new(tables: impl IntoIterator<Item = &'p [Key]>) -> Self {
+        let mut keys: Vec<&'p Key> = tables.into_iter().flatten().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        Self { keys }
+    }
+
+    /// Whether `key` is wanted.
+    pub(crate) fn has(&self, key: &Key) -> bool {
+        self.find_hashed(key.hash, key.name()).is_some()
+    }
+
+    /// The wanted key named `name` (any case), found without building its lowercase form
+    /// (for ASCII names).
+    pub(crate) fn find(&self, name: &str) -> Option<&'p Key> {
+        if name.is_ascii() {
+            self.find_hashed(fnv_lower(name.as_bytes()), name)
+        } else {
+            let key = Key::new(name);
+            self.find_hashed(key.hash, key.name())
+        }
+    }
+
+    /// Whether a wanted key starts with `prefix` (lowercase).
+    pub(crate) fn any_with_prefix(&self, prefix: &str) -> bool {
+        self.keys.iter().any(|k| k.name().starts_with(prefix))
+    }
+
+    /// Whether every wanted key is a global `aws:` key.
+    pub(crate) fn only_global(&self) -> bool {
+        self.keys.iter().all(|k| k.name().starts_with("aws:"))
+    }
+
+    /// `name` may be in any case: ASCII letters compare case-insensitively (the wanted names
+    /// are lowercase); a non-ASCII `name` has been lowercased by the caller.
+    fn find_hashed(&self, hash: u64, name: &str) -> Option<&'p Key> {
+        let first = self.keys.partition_point(|k| k.hash < hash);
+        self.keys
+            .get(first..)?
+            .iter()
+            .take_while(|k| k.hash == hash)
+            .find(|k| k.name().eq_ignore_ascii_case(name))
+            .copied()
     }
 }
 
@@ -87,7 +257,8 @@ impl Context {
         self.insert(Key::new(key), ContextValue::Single(value.into()))
     }
 
-    fn insert(&mut self, key: Key, value: ContextValue) -> &mut Self {
+    /// Sets a key by compiled key (replacing any value).
+    pub(crate) fn insert(&mut self, key: Key, value: ContextValue) -> &mut Self {
         match self.entries.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(i) => {
                 if let Some(slot) = self.entries.get_mut(i) {
@@ -122,21 +293,19 @@ impl Context {
     /// Sets a date key (`aws:CurrentTime`, `aws:TokenIssueTime`) in ISO 8601 UTC, whole seconds.
     /// Times before 1970 are clamped to the epoch.
     pub fn set_time(&mut self, key: &str, at: SystemTime) -> &mut Self {
-        let secs = at
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        self.set(key, super::time::format_iso(secs))
+        self.set(key, iso_time(at))
     }
 
     /// Sets `aws:CurrentTime` and `aws:EpochTime` from one instant, as AWS fills both.
     pub fn set_request_time(&mut self, at: SystemTime) -> &mut Self {
-        let secs = at
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        self.set_time("aws:CurrentTime", at);
-        self.set("aws:EpochTime", secs.to_string())
+        self.insert(
+            global::CURRENT_TIME.clone(),
+            ContextValue::Single(iso_time(at)),
+        );
+        self.insert(
+            global::EPOCH_TIME.clone(),
+            ContextValue::Single(epoch_time(at)),
+        )
     }
 
     /// Sets an IP address key (`aws:SourceIp`).
@@ -154,6 +323,12 @@ impl Context {
         let key = Key::new(key);
         let i = self.entries.binary_search_by(|(k, _)| k.cmp(&key)).ok()?;
         Some(self.entries.remove(i).1)
+    }
+
+    /// Keeps the keys `keep` says to keep.
+    #[cfg(test)]
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Key) -> bool) {
+        self.entries.retain(|(k, _)| keep(k));
     }
 
     /// A key's value (any case).
@@ -198,25 +373,54 @@ impl Context {
     /// `FederatedUser` or `AssumedRole`) and "Variables and tags", principal key values
     /// (`aws:username` is present for IAM users only).
     pub fn set_principal_keys(&mut self, principal: &Principal) -> &mut Self {
-        let (arn, ty) = match &principal.kind {
-            PrincipalKind::Root => (principal.arn.as_str(), "Account"),
-            PrincipalKind::User => (principal.arn.as_str(), "User"),
-            PrincipalKind::RoleSession { role_arn } => (role_arn.as_str(), "AssumedRole"),
-            PrincipalKind::FederatedUser { .. } => (principal.arn.as_str(), "FederatedUser"),
-            PrincipalKind::Service { .. }
-            | PrincipalKind::WebIdentity { .. }
-            | PrincipalKind::Anonymous => return self,
-        };
-        self.set("aws:PrincipalArn", arn);
-        self.set("aws:PrincipalAccount", principal.account.clone());
-        self.set("aws:PrincipalType", ty);
-        if matches!(principal.kind, PrincipalKind::User)
-            && let Some(name) = principal.arn.rsplit('/').next()
-        {
-            self.set("aws:username", name);
+        for (key, value) in principal_keys(principal).into_iter().flatten() {
+            self.insert(key.clone(), ContextValue::Single(value.to_owned()));
         }
         self
     }
+}
+
+/// `at` as `aws:CurrentTime` and [`Context::set_time`] store it: ISO 8601 UTC, whole
+/// seconds, times before 1970 clamped to the epoch.
+pub(crate) fn iso_time(at: SystemTime) -> String {
+    let secs = at
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    super::time::format_iso(secs)
+}
+
+/// `at` as `aws:EpochTime` stores it: whole seconds since the epoch (0 before it).
+pub(crate) fn epoch_time(at: SystemTime) -> String {
+    at.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        .to_string()
+}
+
+/// The principal's global keys ([`Context::set_principal_keys`]) and their values, in the
+/// order they are set.
+pub(crate) fn principal_keys(principal: &Principal) -> [Option<(&'static Key, &str)>; 4] {
+    let (arn, ty) = match &principal.kind {
+        PrincipalKind::Root => (principal.arn.as_str(), "Account"),
+        PrincipalKind::User => (principal.arn.as_str(), "User"),
+        PrincipalKind::RoleSession { role_arn } => (role_arn.as_str(), "AssumedRole"),
+        PrincipalKind::FederatedUser { .. } => (principal.arn.as_str(), "FederatedUser"),
+        PrincipalKind::Service { .. }
+        | PrincipalKind::WebIdentity { .. }
+        | PrincipalKind::Anonymous => return [None; 4],
+    };
+    let username = if matches!(principal.kind, PrincipalKind::User) {
+        principal.arn.rsplit('/').next()
+    } else {
+        None
+    };
+    [
+        Some((&global::PRINCIPAL_ARN, arn)),
+        Some((&global::PRINCIPAL_ACCOUNT, principal.account.as_str())),
+        Some((&global::PRINCIPAL_TYPE, ty)),
+        username.map(|name| (&global::USERNAME, name)),
+    ]
 }
 
 /// Who makes the request.
@@ -329,6 +533,29 @@ mod tests {
         fn key_names_lowercase_as_unicode_does(name in "\\PC{0,24}") {
             let key = Key::new(&name);
             proptest::prop_assert_eq!(key.name(), name.to_lowercase());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wanted_finds_a_name_in_any_case_as_key_new_does(
+            wanted in proptest::collection::vec("[aAbB:/éÉİ]{0,6}", 0..6),
+            name in "[aAbB:/éÉİ]{0,6}",
+        ) {
+            let keys: Vec<Key> = wanted.iter().map(|n| Key::new(n)).collect();
+            let set = Wanted::new([keys.as_slice()]);
+            let key = Key::new(&name);
+            let expected = keys.iter().find(|k| **k == key);
+            proptest::prop_assert_eq!(set.find(&name), expected);
+            proptest::prop_assert_eq!(set.has(&key), expected.is_some());
+        }
+    }
+
+    #[test]
+    fn well_known_keys_are_what_key_new_makes_of_their_names() {
+        for key in global::all() {
+            assert_eq!(&Key::new(key.name()), key);
+            assert_eq!(Key::new(&key.name().to_uppercase()), *key);
         }
     }
 

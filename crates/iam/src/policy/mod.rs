@@ -75,6 +75,7 @@ mod time;
 
 pub use ast::{Effect, Policy, PolicyKind, Statement, Version};
 pub use context::{Context, ContextValue, Principal, PrincipalKind, Request};
+pub(crate) use context::{Key, Wanted, epoch_time, global, iso_time, principal_keys};
 pub use eval::{
     DecidedBy, Decision, EvalError, EvalErrorKind, Layers, Outcome, PolicyRef, PolicyType,
     StatementRef, evaluate,
