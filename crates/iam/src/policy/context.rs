@@ -209,7 +209,18 @@ impl<'p> Wanted<'p> {
 
     /// Whether `key` is wanted.
     pub(crate) fn has(&self, key: &Key) -> bool {
-        self.find_hashed(key.hash, key.name()).is_some()
+        let first = self.keys.partition_point(|k| k.hash < key.hash);
+        self.keys
+            .get(first..)
+            .into_iter()
+            .flatten()
+            .take_while(|k| k.hash == key.hash)
+            .any(|k| k.name == key.name)
+    }
+
+    /// How many keys are wanted.
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
     }
 
     /// The wanted key named `name` (any case), found without building its lowercase form
@@ -250,6 +261,13 @@ impl Context {
     /// An empty context.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty context with room for `n` keys.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Self {
+            entries: Vec::with_capacity(n),
+        }
     }
 
     /// Sets a single-valued key (replacing any value).
