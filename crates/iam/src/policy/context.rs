@@ -99,6 +99,11 @@ impl std::hash::Hash for Name {
     }
 }
 
+/// The bit of [`Wanted::lengths`] for a name of `len` bytes.
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
+}
+
 /// FNV-1a of `bytes`, ASCII letters lowercased as they are read (so that a name can be
 /// hashed as its lowercase form without building it).
 const fn fnv_lower(mut bytes: &[u8]) -> u64 {
@@ -196,6 +201,9 @@ pub(crate) mod global {
 pub(crate) struct Wanted<'p> {
     /// Sorted by key (hash, then name), without duplicates.
     keys: Vec<&'p Key>,
+    /// Bit `n` set when a wanted name is `n` bytes long (bit 63: 63 or more), so that most
+    /// names are rejected before they are hashed.
+    lengths: u64,
 }
 
 impl<'p> Wanted<'p> {
@@ -204,7 +212,8 @@ impl<'p> Wanted<'p> {
         let mut keys: Vec<&'p Key> = tables.into_iter().flatten().collect();
         keys.sort_unstable();
         keys.dedup();
-        Self { keys }
+        let lengths = keys.iter().fold(0, |m, k| m | length_bit(k.name().len()));
+        Self { keys, lengths }
     }
 
     /// Whether `key` is wanted.
@@ -227,6 +236,10 @@ impl<'p> Wanted<'p> {
     /// (for ASCII names).
     pub(crate) fn find(&self, name: &str) -> Option<&'p Key> {
         if name.is_ascii() {
+            // Lowercasing keeps an ASCII name's length.
+            if self.lengths & length_bit(name.len()) == 0 {
+                return None;
+            }
             self.find_hashed(fnv_lower(name.as_bytes()), name)
         } else {
             let key = Key::new(name);
@@ -567,6 +580,17 @@ mod tests {
             proptest::prop_assert_eq!(set.find(&name), expected);
             proptest::prop_assert_eq!(set.has(&key), expected.is_some());
         }
+    }
+
+    #[test]
+    fn wanted_finds_long_names() {
+        let long = format!("svc:{}", "K".repeat(80));
+        let keys = [Key::new(&long), Key::new("aws:PrincipalTag/Team")];
+        let set = Wanted::new([keys.as_slice()]);
+        assert_eq!(set.find(&long.to_lowercase()), keys.first());
+        assert_eq!(set.find(&format!("{long}x")), None);
+        assert_eq!(set.find("AWS:principaltag/TEAM"), keys.get(1));
+        assert_eq!(set.find("aws:principaltag/tea"), None);
     }
 
     #[test]
