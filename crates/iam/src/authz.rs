@@ -952,6 +952,11 @@ mod tests {
                     input.keys = lazy();
                 }
                 let old = every_key(ctx, &input, &principal, Some("o-1"), entity_tags);
+                let q = Policy::parse(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"arn:aws:dynamodb:*:*:table/${aws:PrincipalTag/team}","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalTag/COST":"1","dynamodb:LeadingKeys":"x"}}}]}"#,
+                    PolicyKind::Identity,
+                )
+                .expect("policy parses");
                 for condition in CONDITIONS {
                     let doc = format!(
                         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"dynamodb:*","Resource":"*","Condition":{condition}}}]}}"#
@@ -971,6 +976,20 @@ mod tests {
                     expected.retain(|k| wanted.has(k));
                     assert_eq!(new, expected, "{condition} for {ctx:?}");
                     nonempty += usize::from(new != policy::Context::new());
+                    // Several policies' keys, merged.
+                    let two = Wanted::new([p.context_keys(), q.context_keys()]);
+                    let mut expected = old.clone();
+                    expected.retain(|k| two.has(k));
+                    let merged = request_context(
+                        ctx,
+                        &input,
+                        &principal,
+                        Some("o-1"),
+                        entity_tags,
+                        &two,
+                        arn_account(resource),
+                    );
+                    assert_eq!(merged, expected, "{condition} and the user's tags");
                     // And the kernel decides the same with either context.
                     let decide_with = |context: policy::Context| {
                         let request = Request {

@@ -77,6 +77,8 @@ pub struct Policy {
     /// The distinct condition keys and required variables of all statements: evaluation looks
     /// each up once per request, and conditions refer to them by position (their slot).
     pub(crate) keys: Vec<Key>,
+    /// `keys` sorted by key (hash, then name), for [`Wanted`](super::Wanted).
+    pub(crate) sorted_keys: Vec<Key>,
     /// How many distinct conditions appear in more than one statement (see
     /// [`Condition::shared`]): an evaluation decides each once.
     pub(crate) shared_conditions: usize,
@@ -95,9 +97,10 @@ impl Policy {
     }
 
     /// Every condition key evaluating this policy may read (its conditions' keys and its
-    /// variables'): evaluation reads the request's context through this table only.
+    /// variables'), sorted, without duplicates: evaluation reads the request's context
+    /// through [`Policy::keys`], which holds the same keys.
     pub(crate) fn context_keys(&self) -> &[Key] {
-        &self.keys
+        &self.sorted_keys
     }
 
     /// The document's `Id` element.

@@ -11,6 +11,7 @@
 //! equivalent to `AWS:currenttime`.").
 //! INVARIANT: values are kept as given (values are compared per operator, some case-sensitively).
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -197,34 +198,57 @@ pub(crate) mod global {
 /// leave out every other key: evaluation looks keys up only through that table, so the
 /// decision is the same with or without the others. A key they read is built exactly as
 /// before, present or absent (`...IfExists` and `Null` depend on absence).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Wanted<'p> {
-    /// Sorted by key (hash, then name), without duplicates.
-    keys: Vec<&'p Key>,
+    /// Sorted by key (hash, then name), without duplicates: one policy's table as it is (the
+    /// common case: nothing to allocate), or the merge of several.
+    keys: Cow<'p, [Key]>,
     /// Bit `n` set when a wanted name is `n` bytes long (bit 63: 63 or more), so that most
     /// names are rejected before they are hashed.
     lengths: u64,
 }
 
 impl<'p> Wanted<'p> {
-    /// The keys of `tables` (each a policy's key table).
+    /// The keys of `tables` (each a policy's [`context_keys`](super::Policy::context_keys):
+    /// sorted, without duplicates).
     pub(crate) fn new(tables: impl IntoIterator<Item = &'p [Key]>) -> Self {
-        let mut keys: Vec<&'p Key> = tables.into_iter().flatten().collect();
-        keys.sort_unstable();
-        keys.dedup();
+        let mut nonempty = tables.into_iter().filter(|t| !t.is_empty());
+        let keys = match (nonempty.next(), nonempty.next()) {
+            (None, _) => Cow::Borrowed(&[][..]),
+            (Some(one), None) => {
+                debug_assert!(one.is_sorted_by(|a, b| a < b), "a policy's sorted keys");
+                Cow::Borrowed(one)
+            }
+            (Some(a), Some(b)) => {
+                let mut keys: Vec<Key> = a
+                    .iter()
+                    .chain(b)
+                    .chain(nonempty.flatten())
+                    .cloned()
+                    .collect();
+                keys.sort_unstable();
+                keys.dedup();
+                Cow::Owned(keys)
+            }
+        };
         let lengths = keys.iter().fold(0, |m, k| m | length_bit(k.name().len()));
         Self { keys, lengths }
     }
 
     /// Whether `key` is wanted.
     pub(crate) fn has(&self, key: &Key) -> bool {
-        let first = self.keys.partition_point(|k| k.hash < key.hash);
+        self.lengths & length_bit(key.name().len()) != 0
+            && self.with_hash(key.hash).any(|k| k.name == key.name)
+    }
+
+    /// The wanted keys with hash `hash`.
+    fn with_hash(&self, hash: u64) -> impl Iterator<Item = &Key> {
+        let first = self.keys.partition_point(|k| k.hash < hash);
         self.keys
             .get(first..)
             .into_iter()
             .flatten()
-            .take_while(|k| k.hash == key.hash)
-            .any(|k| k.name == key.name)
+            .take_while(move |k| k.hash == hash)
     }
 
     /// How many keys are wanted.
@@ -234,7 +258,7 @@ impl<'p> Wanted<'p> {
 
     /// The wanted key named `name` (any case), found without building its lowercase form
     /// (for ASCII names).
-    pub(crate) fn find(&self, name: &str) -> Option<&'p Key> {
+    pub(crate) fn find(&self, name: &str) -> Option<&Key> {
         if name.is_ascii() {
             // Lowercasing keeps an ASCII name's length.
             if self.lengths & length_bit(name.len()) == 0 {
@@ -259,14 +283,9 @@ impl<'p> Wanted<'p> {
 
     /// `name` may be in any case: ASCII letters compare case-insensitively (the wanted names
     /// are lowercase); a non-ASCII `name` has been lowercased by the caller.
-    fn find_hashed(&self, hash: u64, name: &str) -> Option<&'p Key> {
-        let first = self.keys.partition_point(|k| k.hash < hash);
-        self.keys
-            .get(first..)?
-            .iter()
-            .take_while(|k| k.hash == hash)
+    fn find_hashed(&self, hash: u64, name: &str) -> Option<&Key> {
+        self.with_hash(hash)
             .find(|k| k.name().eq_ignore_ascii_case(name))
-            .copied()
     }
 }
 
@@ -570,26 +589,46 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn wanted_finds_a_name_in_any_case_as_key_new_does(
-            wanted in proptest::collection::vec("[aAbB:/éÉİ]{0,6}", 0..6),
+            first in proptest::collection::vec("[aAbB:/éÉİ]{0,6}", 0..6),
+            second in proptest::collection::vec("[aAbB:/éÉİ]{0,6}", 0..4),
             name in "[aAbB:/éÉİ]{0,6}",
         ) {
-            let keys: Vec<Key> = wanted.iter().map(|n| Key::new(n)).collect();
-            let set = Wanted::new([keys.as_slice()]);
+            // Tables as policies hold them: sorted, without duplicates.
+            let table = |names: &[String]| {
+                let mut keys: Vec<Key> = names.iter().map(|n| Key::new(n)).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                keys
+            };
+            let (a, b) = (table(&first), table(&second));
             let key = Key::new(&name);
-            let expected = keys.iter().find(|k| **k == key);
-            proptest::prop_assert_eq!(set.find(&name), expected);
-            proptest::prop_assert_eq!(set.has(&key), expected.is_some());
+            let cases = [
+                (Wanted::new([a.as_slice()]), a.clone()),
+                (Wanted::new([a.as_slice(), b.as_slice()]), [a.clone(), b.clone()].concat()),
+            ];
+            for (set, keys) in cases {
+                let expected = keys.iter().find(|k| **k == key);
+                proptest::prop_assert_eq!(set.find(&name), expected);
+                proptest::prop_assert_eq!(set.has(&key), expected.is_some());
+            }
         }
     }
 
     #[test]
     fn wanted_finds_long_names() {
         let long = format!("svc:{}", "K".repeat(80));
-        let keys = [Key::new(&long), Key::new("aws:PrincipalTag/Team")];
+        let mut keys = [Key::new(&long), Key::new("aws:PrincipalTag/Team")];
+        keys.sort_unstable();
         let set = Wanted::new([keys.as_slice()]);
-        assert_eq!(set.find(&long.to_lowercase()), keys.first());
+        assert_eq!(
+            set.find(&long.to_lowercase()),
+            keys.iter().find(|k| k.name().len() > 60)
+        );
         assert_eq!(set.find(&format!("{long}x")), None);
-        assert_eq!(set.find("AWS:principaltag/TEAM"), keys.get(1));
+        assert_eq!(
+            set.find("AWS:principaltag/TEAM"),
+            keys.iter().find(|k| k.name() == "aws:principaltag/team")
+        );
         assert_eq!(set.find("aws:principaltag/tea"), None);
     }
 

@@ -322,12 +322,15 @@ impl Policy {
             || statements
                 .iter()
                 .any(|s| !s.conditions.is_empty() || !s.required_vars.is_empty());
+        let mut sorted_keys = keys.clone();
+        sorted_keys.sort_unstable();
         Ok(Self {
             kind,
             version,
             id,
             statements,
             keys,
+            sorted_keys,
             shared_conditions,
             reads_context,
         })
