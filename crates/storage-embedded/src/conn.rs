@@ -27,6 +27,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The size (bytes) a checkpointed WAL file is truncated back to.
 const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
+/// WAL frames (pages) after which a commit checkpoints the WAL into the
+/// database file. A checkpoint writes each page once however many frames
+/// hold it, so under a steady write load its cost is per checkpoint, not
+/// per frame: SQLite's default of 1000 checkpointed ~20 times a second at
+/// 14k PutItem/s.
+const WAL_CHECKPOINT_PAGES: i64 = 10_000;
+
 /// Prepared statements kept per connection: every scan shape (3 × 3 bounds ×
 /// 2 directions) plus the point statements fit.
 const STATEMENT_CACHE: usize = 48;
@@ -77,6 +84,8 @@ pub(crate) fn open_connection(
             // After a checkpoint, shrink a WAL that a burst made large.
             conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
                 .map_err(|e| sql_error("journal_size_limit", e))?;
+            conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
+                .map_err(|e| sql_error("wal_autocheckpoint", e))?;
         }
         Role::Reader => {
             conn.pragma_update(None, "query_only", true)
