@@ -579,21 +579,35 @@ impl DynamoDb {
             match self.commit_writes(batch, &[&w]).await {
                 Ok(_) => return Ok((table, w.old, w.new, r, cap)),
                 Err(rampart_storage::Error::Conflict { index }) => {
-                    if index == 1 {
-                        // The table changed (or was deleted): refresh it.
-                        let name = table_name.as_deref().unwrap_or_default();
-                        self.reload_table(account, name).await?;
-                    }
-                    if attempt >= MAX_ATTEMPTS {
-                        return Err(DynamoError::TransactionConflict(
-                            "Transaction is ongoing for the item".into(),
-                        ));
-                    }
-                    tokio::task::yield_now().await;
+                    self.before_retry(account, table_name, index == 1, attempt)
+                        .await?;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    /// After a commit lost to a failed precondition: refresh the table if
+    /// it was the table's version that failed (it changed or was deleted),
+    /// give up after `MAX_ATTEMPTS`, else yield before the caller retries.
+    async fn before_retry(
+        &self,
+        account: &str,
+        table_name: &Option<String>,
+        table_changed: bool,
+        attempt: usize,
+    ) -> Result<()> {
+        if table_changed {
+            let name = table_name.as_deref().unwrap_or_default();
+            self.reload_table(account, name).await?;
+        }
+        if attempt >= MAX_ATTEMPTS {
+            return Err(DynamoError::TransactionConflict(
+                "Transaction is ongoing for the item".into(),
+            ));
+        }
+        tokio::task::yield_now().await;
+        Ok(())
     }
 
     /// A PutItem or DeleteItem with no condition and no `ReturnValues` on a
@@ -668,15 +682,9 @@ impl DynamoDb {
                 }
                 Err(rampart_storage::Error::Conflict { .. }) => {
                     drop(gates);
-                    // The table changed (or was deleted): refresh it.
-                    let name = table_name.as_deref().unwrap_or_default();
-                    self.reload_table(account, name).await?;
-                    if attempt >= MAX_ATTEMPTS {
-                        return Err(DynamoError::TransactionConflict(
-                            "Transaction is ongoing for the item".into(),
-                        ));
-                    }
-                    tokio::task::yield_now().await;
+                    // The only precondition is the table's version.
+                    self.before_retry(account, table_name, true, attempt)
+                        .await?;
                 }
                 Err(e) => return Err(e.into()),
             }
