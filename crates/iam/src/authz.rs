@@ -37,12 +37,10 @@ pub struct AuthzInput<'a> {
     /// Request-specific condition keys (`dynamodb:LeadingKeys`, `sts:ExternalId`, …).
     pub keys: Vec<(String, ContextValue)>,
     /// More request-specific keys, computed only if a policy that applies may read a
-    /// condition key outside the global `aws:` namespace (a service's keys cost work to
-    /// derive from the request; most decisions never look at them).
-    ///
-    /// INVARIANT: these are a service's own keys (`dynamodb:LeadingKeys`, …), never global
-    /// `aws:` keys (which the authorizer fills itself): they are skipped when every key the
-    /// policies read is global.
+    /// condition key (a service's keys cost work to derive from the request; most
+    /// decisions never look at them). They may include global keys the service knows and
+    /// the authorizer does not (DynamoDB's `aws:ResourceTag/…`), so they are computed
+    /// whenever the context is built, whatever namespace the wanted keys are in.
     pub lazy_keys: Option<LazyKeys<'a>>,
     /// Fill `matched` and `explanation` even for an allow (the simulator and
     /// the CLI want them; the request path only for denials, to stay fast).
@@ -499,10 +497,9 @@ fn request_context(
     for (k, v) in &input.keys {
         put(k, &|| v.clone());
     }
-    // Lazy keys are a service's, never global (see `AuthzInput::lazy_keys`).
-    if let Some(LazyKeys(compute)) = input.lazy_keys
-        && !wanted.only_global()
-    {
+    // Not skipped when every wanted key is `aws:`: a service's lazy keys carry global
+    // ones too (`aws:ResourceTag/…`), and a Deny conditioned on one must see it.
+    if let Some(LazyKeys(compute)) = input.lazy_keys {
         for (k, v) in compute() {
             if let Some(key) = wanted.find(&k) {
                 c.insert(key.clone(), v);
@@ -926,6 +923,8 @@ mod tests {
         r#"{"StringEquals":{"accounts.example.com:sub":"abc","aws:SourceIdentity":"me"}}"#,
         r#"{"StringEquals":{"dynamodb:Select":"ALL_ATTRIBUTES","s3:prefix":"x"}}"#,
         r#"{"Null":{"dynamodb:Attributes":"true","aws:username":"true"}}"#,
+        // Only global keys wanted, one of them supplied by the service's lazy keys.
+        r#"{"StringEquals":{"aws:ResourceTag/env":"dev"}}"#,
     ];
 
     #[test]
@@ -964,6 +963,11 @@ mod tests {
                 (
                     "dynamodb:Select".to_owned(),
                     ContextValue::Single("ALL_ATTRIBUTES".into()),
+                ),
+                // A global key only the service knows (DynamoDB's table tags).
+                (
+                    "aws:ResourceTag/env".to_owned(),
+                    ContextValue::Single("dev".into()),
                 ),
             ]
         };

@@ -276,11 +276,6 @@ impl<'p> Wanted<'p> {
         self.keys.iter().any(|k| k.name().starts_with(prefix))
     }
 
-    /// Whether every wanted key is a global `aws:` key.
-    pub(crate) fn only_global(&self) -> bool {
-        self.keys.iter().all(|k| k.name().starts_with("aws:"))
-    }
-
     /// `name` may be in any case: ASCII letters compare case-insensitively (the wanted names
     /// are lowercase); a non-ASCII `name` has been lowercased by the caller.
     fn find_hashed(&self, hash: u64, name: &str) -> Option<&Key> {
