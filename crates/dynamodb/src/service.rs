@@ -30,6 +30,45 @@ pub struct Table {
     pub version: u64,
 }
 
+/// The table cache: account → table name → table, so a lookup borrows its
+/// key instead of building an owned `(account, name)` pair per request.
+#[derive(Debug, Default)]
+pub(crate) struct Tables(HashMap<String, HashMap<String, Arc<Table>>>);
+
+impl Tables {
+    /// The table `name` of `account`.
+    pub(crate) fn get(&self, account: &str, name: &str) -> Option<&Arc<Table>> {
+        self.0.get(account)?.get(name)
+    }
+
+    /// Adds or replaces a table under its own account and name.
+    pub(crate) fn insert(&mut self, table: Arc<Table>) {
+        let account = table.meta.account.clone();
+        let name = table.meta.name.clone();
+        self.0.entry(account).or_default().insert(name, table);
+    }
+
+    /// Forgets a table.
+    pub(crate) fn remove(&mut self, account: &str, name: &str) {
+        if let Some(names) = self.0.get_mut(account) {
+            names.remove(name);
+            if names.is_empty() {
+                self.0.remove(account);
+            }
+        }
+    }
+
+    /// The names of `account`'s tables, in no order.
+    pub(crate) fn names(&self, account: &str) -> impl Iterator<Item = &String> {
+        self.0.get(account).into_iter().flat_map(HashMap::keys)
+    }
+
+    /// Every table.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Arc<Table>> {
+        self.0.values().flat_map(HashMap::values)
+    }
+}
+
 /// A parsed request.
 #[derive(Debug, Clone)]
 #[expect(
@@ -190,9 +229,9 @@ pub struct DynamoDb {
     pub(crate) ids: Arc<dyn IdSource>,
     /// The region answered for.
     pub(crate) region: Region,
-    /// (account, table name) → table. Authoritative in one process; a
+    /// account → table name → table. Authoritative in one process; a
     /// scale-out backend will need invalidation (future work).
-    pub(crate) catalog: RwLock<HashMap<(String, String), Arc<Table>>>,
+    pub(crate) catalog: RwLock<Tables>,
     /// In-memory ItemCount/TableSizeBytes counters (see `stats.rs`).
     pub(crate) counters: crate::stats::Registry,
     /// A handle on itself, for background tasks started by requests.
@@ -249,17 +288,14 @@ impl DynamoDb {
                 usize::MAX,
             )
             .await?;
-        let mut map = HashMap::new();
+        let mut map = Tables::default();
         for (_, v) in rows {
             let meta: TableMeta = serde_json::from_slice(&v.value)
                 .map_err(|e| DynamoError::Internal(format!("catalog record: {e}")))?;
-            map.insert(
-                (meta.account.clone(), meta.name.clone()),
-                Arc::new(Table {
-                    meta,
-                    version: v.version,
-                }),
-            );
+            map.insert(Arc::new(Table {
+                meta,
+                version: v.version,
+            }));
         }
         Ok(Arc::new_cyclic(|me| Self {
             engine,
@@ -358,7 +394,7 @@ impl DynamoDb {
                 .catalog
                 .read()
                 .ok()
-                .and_then(|c| c.get(&(owner.to_owned(), table.to_owned())).cloned()),
+                .and_then(|c| c.get(owner, table).cloned()),
             stream: None,
         }
     }
@@ -371,7 +407,7 @@ impl DynamoDb {
             self.catalog
                 .read()
                 .ok()
-                .and_then(|c| c.get(&(owner.to_owned(), name.to_owned())).cloned())
+                .and_then(|c| c.get(owner, name).cloned())
         };
         let here = |region: &str| region == self.region.as_str();
         if let Some((region, owner, name, label)) = crate::catalog::parse_stream_arn(&arn) {
@@ -666,11 +702,7 @@ impl DynamoDb {
     /// ARN, which names its owner's table.
     pub(crate) fn table(&self, account: &str, name: &str) -> Option<Arc<Table>> {
         let (account, name) = self.resolve_table_name(account, name);
-        self.catalog
-            .read()
-            .ok()?
-            .get(&(account.to_owned(), name.to_owned()))
-            .cloned()
+        self.catalog.read().ok()?.get(account, name).cloned()
     }
 
     /// Like [`Self::table`] but with the item operations' not-found error.
@@ -713,10 +745,7 @@ impl DynamoDb {
         };
         let table = Arc::new(Table { meta, version });
         if let Ok(mut c) = self.catalog.write() {
-            c.insert(
-                (table.meta.account.clone(), table.meta.name.clone()),
-                table.clone(),
-            );
+            c.insert(table.clone());
         }
         Ok(table)
     }
@@ -742,11 +771,11 @@ impl DynamoDb {
                     meta,
                     version: v.version,
                 });
-                cache.insert((account.to_owned(), name.to_owned()), t.clone());
+                cache.insert(t.clone());
                 Ok(Some(t))
             }
             None => {
-                cache.remove(&(account.to_owned(), name.to_owned()));
+                cache.remove(account, name);
                 Ok(None)
             }
         }

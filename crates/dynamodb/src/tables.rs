@@ -130,7 +130,7 @@ impl DynamoDb {
             Err(e) => return Err(e.into()),
         }
         if let Ok(mut c) = self.catalog.write() {
-            c.remove(&(t.meta.account.clone(), t.meta.name.clone()));
+            c.remove(&t.meta.account, &t.meta.name);
         }
         self.counters.forget(&t.meta.id);
         to_json(&table_description(
@@ -153,9 +153,8 @@ impl DynamoDb {
             .catalog
             .read()
             .map_err(|_| DynamoError::Internal("catalog lock".into()))?
-            .keys()
-            .filter(|(a, _)| a == account)
-            .map(|(_, n)| n.clone())
+            .names(account)
+            .cloned()
             .collect();
         names.sort();
         let start = input.exclusive_start_table_name.unwrap_or_default();
