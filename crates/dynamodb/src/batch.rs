@@ -94,8 +94,7 @@ impl DynamoDb {
             let mut keys = Vec::new();
             for k in ka.keys.iter().flatten() {
                 let key_item = check_key(&table.meta, &Some(k.clone()), "keys")?;
-                let storage_key = layout::key_for(&table.meta.key, &key_item)
-                    .ok_or_else(|| invalid("The provided key element does not match the schema"))?;
+                let storage_key = crate::items::storage_key(&table.meta.key, &key_item)?;
                 if !seen.insert(storage_key.clone()) {
                     return Err(invalid("Provided list of item keys contains duplicates"));
                 }
@@ -287,10 +286,7 @@ impl DynamoDb {
                             ));
                         }
                     };
-                    let storage_key =
-                        layout::key_for(&table.meta.key, &key_item).ok_or_else(|| {
-                            invalid("The provided key element does not match the schema")
-                        })?;
+                    let storage_key = crate::items::storage_key(&table.meta.key, &key_item)?;
                     if !seen.insert(storage_key.clone()) {
                         return Err(invalid("Provided list of item keys contains duplicates"));
                     }

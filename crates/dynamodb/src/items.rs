@@ -128,6 +128,13 @@ pub fn check_key(meta: &TableMeta, key: &Option<AttrMap>, at: &str) -> Result<It
     Ok(item)
 }
 
+/// An item's storage key (from its key attributes, which `item` may hold
+/// among others), or DynamoDB's "does not match the schema" error.
+pub fn storage_key(schema: &crate::catalog::KeySchema, item: &Item) -> Result<Vec<u8>> {
+    layout::key_for(schema, item)
+        .ok_or_else(|| invalid("The provided key element does not match the schema"))
+}
+
 /// Checks an item against the table's key schema, index key types and size.
 pub fn check_item(meta: &TableMeta, item: &Item) -> Result<()> {
     for a in std::iter::once(&meta.key.hash).chain(meta.key.range.as_ref()) {
@@ -547,8 +554,7 @@ impl DynamoDb {
             let table = self.table_for_items(account, table_name)?;
             let meta = &table.meta;
             let key_item = key_of(meta)?;
-            let key = layout::key_for(&meta.key, &key_item)
-                .ok_or_else(|| invalid("The provided key element does not match the schema"))?;
+            let key = storage_key(&meta.key, &key_item)?;
             let cur = self.engine.get(&layout::item_tree(meta), &key).await?;
             let (version, old) = match cur {
                 Some(v) => (Some(v.version), Some(decode_item(&v.value)?)),
@@ -723,9 +729,7 @@ impl DynamoDb {
                     &input.table_name,
                     |meta| {
                         check_item(meta, &item)?;
-                        layout::key_for(&meta.key, &item).ok_or_else(|| {
-                            invalid("The provided key element does not match the schema")
-                        })
+                        storage_key(&meta.key, &item)
                     },
                     Some(&item),
                 )
@@ -805,9 +809,7 @@ impl DynamoDb {
                     &input.table_name,
                     |meta| {
                         let key = check_key(meta, &input.key, "key")?;
-                        layout::key_for(&meta.key, &key).ok_or_else(|| {
-                            invalid("The provided key element does not match the schema")
-                        })
+                        storage_key(&meta.key, &key)
                     },
                     None,
                 )
@@ -859,8 +861,7 @@ impl DynamoDb {
         )?;
         let table = self.table_for_items(account, &input.table_name)?;
         let key_item = check_key(&table.meta, &input.key, "key")?;
-        let key = layout::key_for(&table.meta.key, &key_item)
-            .ok_or_else(|| invalid("The provided key element does not match the schema"))?;
+        let key = storage_key(&table.meta.key, &key_item)?;
         let found = self
             .engine
             .get(&layout::item_tree(&table.meta), &key)

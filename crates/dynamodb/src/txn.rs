@@ -126,8 +126,7 @@ impl DynamoDb {
             };
             let table = self.table_for_items(account, &g.table_name)?;
             let key_item = check_key(&table.meta, &g.key, "key")?;
-            let storage_key = layout::key_for(&table.meta.key, &key_item)
-                .ok_or_else(|| invalid("The provided key element does not match the schema"))?;
+            let storage_key = crate::items::storage_key(&table.meta.key, &key_item)?;
             if !seen.insert((table.meta.id.clone(), storage_key.clone())) {
                 return Err(invalid(
                     "Transaction request cannot include multiple operations on one item",
@@ -253,8 +252,7 @@ impl DynamoDb {
                 }
             }
         }
-        let storage_key = layout::key_for(&meta.key, &key_item)
-            .ok_or_else(|| invalid("The provided key element does not match the schema"))?;
+        let storage_key = crate::items::storage_key(&meta.key, &key_item)?;
         Ok(Action {
             kind,
             table: table.clone(),
