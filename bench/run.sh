@@ -28,7 +28,9 @@
 # every request builds its condition keys), PIN (1: run every server pinned to one CPU and
 # rampart-bench pinned to another, with taskset, for the whole run, so the open-loop client's own
 # wake-ups don't land on the server's core; needs two CPUs and taskset from util-linux), PIN_CPUS
-# (with PIN=1, "SERVER_CPU CLIENT_CPU"; by default the first two CPUs this script may use).
+# (with PIN=1, "SERVER_CPU CLIENT_CPU"; by default the first two CPUs this script may use),
+# SERVER_THREADS (e.g. 1: Rampart's --worker-threads and the ceiling's --threads; by default
+# each uses every CPU it may, as users run them; dynalite is one thread whatever this says).
 #
 # With PIN=1 every figure is of a server on one core: the closed-loop peaks are the pinned
 # (one-core) peaks, and the open loop runs at half of that pinned peak, so "p99 at half of
@@ -53,6 +55,12 @@ case $IDENTITY in
 esac
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
+ceiling_threads=()
+rampart_threads=()
+if [ -n "${SERVER_THREADS:-}" ]; then
+  ceiling_threads=(--threads "$SERVER_THREADS")
+  rampart_threads=(--worker-threads "$SERVER_THREADS")
+fi
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -127,6 +135,9 @@ fi
   echo "settings: duration=$DURATION warmup=$WARMUP connections=$CONNS keyspace=$KEYSPACE item_size=$ITEM_SIZE nice=${NICE:-0}"
   if [ "${#server_pin[@]}" -gt 0 ]; then
     echo "pinned: every server on CPU $server_cpu, rampart-bench on CPU $client_cpu (taskset); peaks are one-core server peaks, and the open loop runs at half of that pinned peak"
+  fi
+  if [ -n "${SERVER_THREADS:-}" ]; then
+    echo "server threads: $SERVER_THREADS (rampart --worker-threads, ceiling --threads)"
   fi
   if [ "$IDENTITY" = user ]; then
     echo "identity: rampart signed as IAM user bench (inline policy: allow rampart-bench's 7 actions on its table${LEADING_KEYS:+ where dynamodb:LeadingKeys is like '$LEADING_KEYS'}, deny DeleteTable on all tables; rampart-*identity-policy.json); peers with plain credentials"
@@ -210,12 +221,12 @@ for server in $SERVERS; do
   data=$OUT/$server-data
   case $server in
     ceiling)
-      start ceiling "$endpoint/health" 0 "$bench" ceiling --listen "127.0.0.1:$port" --item-size "$ITEM_SIZE" ;;
+      start ceiling "$endpoint/health" 0 "$bench" ceiling --listen "127.0.0.1:$port" --item-size "$ITEM_SIZE" "${ceiling_threads[@]}" ;;
     rampart)
       rm -rf "$data"
       RAMPART_ROOT_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID RAMPART_ROOT_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
         RAMPART_ACCOUNT_ID=111122223333 RAMPART_ROOT_KEY=$(head -c 32 /dev/urandom | base64) RAMPART_LOG=warn \
-        start rampart "$endpoint/health" 0 "$rampart" serve --data-dir "$data" --listen "127.0.0.1:$port" --region us-east-1 ;;
+        start rampart "$endpoint/health" 0 "$rampart" serve --data-dir "$data" --listen "127.0.0.1:$port" --region us-east-1 "${rampart_threads[@]}" ;;
     dynalite)
       start dynalite "$endpoint/" 1 node "$root/bench/dynalite-server.js" "$port" ;;
     moto)
@@ -254,7 +265,7 @@ if needs rampart; then
   rm -rf "$data"
   export RAMPART_ROOT_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID RAMPART_ROOT_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
     RAMPART_ACCOUNT_ID=111122223333 RAMPART_ROOT_KEY=$(head -c 32 /dev/urandom | base64) RAMPART_LOG=warn
-  serve=("$rampart" serve --data-dir "$data" --listen "127.0.0.1:$port" --region us-east-1)
+  serve=("$rampart" serve --data-dir "$data" --listen "127.0.0.1:$port" --region us-east-1 "${rampart_threads[@]}")
   scale_tables=()
   for n in $SCALES; do scale_tables+=("scale-$n"); done
   key_id=$AWS_ACCESS_KEY_ID

@@ -44,6 +44,11 @@ pub struct ServeArgs {
         value_name = "ACCOUNT"
     )]
     pub soft_mode_accounts: Vec<String>,
+    /// Threads serving requests [default: the CPUs this process may use].
+    /// Fewer leave CPUs to other work on the same host, such as a load
+    /// generator (see docs/performance.md).
+    #[arg(long, env = "RAMPART_WORKER_THREADS", value_name = "N")]
+    pub worker_threads: Option<usize>,
 }
 
 impl ServeArgs {
@@ -70,7 +75,11 @@ struct FileSettings {
     log: Option<String>,
     soft_mode_accounts: Option<Vec<String>>,
     oidc_keys_dir: Option<PathBuf>,
+    worker_threads: Option<usize>,
 }
+
+/// Most worker threads a server may be given.
+const MAX_WORKER_THREADS: usize = 1024;
 
 /// The resolved settings.
 #[derive(Debug, Clone)]
@@ -89,6 +98,8 @@ pub struct Settings {
     pub soft_mode_accounts: Vec<AccountId>,
     /// Where OIDC providers' signing keys are.
     pub oidc_keys_dir: Option<PathBuf>,
+    /// Threads of the request runtime (at least 1).
+    pub worker_threads: usize,
     /// `RAMPART_ACCOUNT_ID`, for the first start.
     pub account_id: Option<AccountId>,
     /// `RAMPART_ROOT_ACCESS_KEY_ID` / `RAMPART_ROOT_SECRET_ACCESS_KEY`.
@@ -199,6 +210,16 @@ impl Settings {
                 AccountId::parse(a.trim()).map_err(|e| err("soft_mode_accounts", e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let worker_threads = args
+            .worker_threads
+            .or(file.worker_threads)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        if !(1..=MAX_WORKER_THREADS).contains(&worker_threads) {
+            return Err(err(
+                "worker_threads",
+                format!("{worker_threads} is not between 1 and {MAX_WORKER_THREADS}"),
+            ));
+        }
         let account_id = match env_nonempty("RAMPART_ACCOUNT_ID") {
             Some(a) => {
                 Some(AccountId::parse(&a).map_err(|e| err("RAMPART_ACCOUNT_ID", e.to_string()))?)
@@ -232,6 +253,7 @@ impl Settings {
             log,
             soft_mode_accounts,
             oidc_keys_dir: args.oidc_keys_dir.clone().or(file.oidc_keys_dir),
+            worker_threads,
             account_id,
             root_credentials,
             root_key_env: env_nonempty("RAMPART_ROOT_KEY"),
@@ -267,6 +289,23 @@ mod tests {
         };
         let e = Settings::resolve(&args).unwrap_err();
         assert_eq!(e.name, "listen");
+    }
+
+    #[test]
+    fn worker_threads_are_bounded_and_default_to_the_cpus() {
+        let zero = ServeArgs {
+            worker_threads: Some(0),
+            ..ServeArgs::default()
+        };
+        assert_eq!(Settings::resolve(&zero).unwrap_err().name, "worker_threads");
+        let s = Settings::resolve(&ServeArgs::default()).unwrap();
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(s.worker_threads, cpus);
+        let one = ServeArgs {
+            worker_threads: Some(1),
+            ..ServeArgs::default()
+        };
+        assert_eq!(Settings::resolve(&one).unwrap().worker_threads, 1);
     }
 
     #[test]
