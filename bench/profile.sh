@@ -8,6 +8,7 @@
 # rampart-bench, sends REQUESTS requests of WORKLOAD over 4 connections, stops the server by
 # pid (SIGTERM) and prints the top functions, inclusive and exclusive, into
 # $OUT/callgrind-WORKLOAD.txt. Needs valgrind (Debian's package) and a release build.
+# RAMPART_BIN profiles another build of the server (an A/B against an older commit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -18,7 +19,7 @@ PORT=${PORT:-18100}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 bench=$root/target/release/rampart-bench
-rampart=$root/target/release/rampart
+rampart=${RAMPART_BIN:-$root/target/release/rampart}
 data=$(mktemp -d "$OUT/data.XXXXXX")
 
 export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE
