@@ -5,16 +5,17 @@
 //! - **Open loop** (`--rate R`): request `n` is intended to start at `start + n/R`. The
 //!   schedule is a shared atomic counter, the next ticket `n`: a free worker whose ticket is
 //!   due takes it (a compare-and-swap, no message) and sends at once; a free worker whose
-//!   ticket is not due yet waits. A pacer thread sleeps with the OS's timer (tens of µs of
-//!   slack, not tokio's 1 ms) until the next intended start, then wakes *one* waiting worker,
-//!   whatever the number of tickets that fell due meanwhile; a worker that takes a ticket and
-//!   sees the next one due too wakes another (inside the runtime, no system call). So a
-//!   wake-up crosses threads once per pacer wake-up, not once per request, and workers that
-//!   free up while tickets are overdue take them without any wake-up. Below saturation the
-//!   pacer still wakes about once per request, and the runtime too (to send, then again for
-//!   the answer): that, not the bookkeeping, is why the open loop costs ~2.5x closed loop's
-//!   client CPU per request (tokio's timers are 1 ms, too coarse to wait for a start time
-//!   inside the runtime). A request that waits because every connection is busy (or the
+//!   ticket is not due yet waits. The pacer waits for the next intended start on the OS's
+//!   timer (a `timerfd` polled by the load generator's own runtime on Linux: nanosecond
+//!   expiry, no timer slack, not tokio's 1 ms wheel; elsewhere a thread that sleeps), then
+//!   wakes *one* waiting worker, whatever the number of tickets that fell due meanwhile; a
+//!   worker that takes a ticket and sees the next one due too wakes another. Workers that
+//!   free up while tickets are overdue take them without any wake-up. The pacer used to be a
+//!   thread on Linux too: with the load generator pinned to one CPU, that thread and the
+//!   runtime's thread took turns on it, and the scheduler let the runtime run for
+//!   milliseconds before the woken pacer got the CPU, so tickets fell due late and a bare
+//!   server at 10k req/s showed a 17 ms p99 (docs/performance.md, "The open loop's pacer").
+//!   A request that waits because every connection is busy (or the
 //!   server stalls) is still measured from its intended start, so stalls show in the
 //!   percentiles (no coordinated omission); tickets left untaken at the end are reported as
 //!   `unsent`.
@@ -263,11 +264,7 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     let (schedule, pacer) = match plan.rate {
         Some(rate) => {
             let schedule = Arc::new(Schedule::new(rate, start, clock, plan.stop));
-            let (pacer_schedule, pacer_live) = (schedule.clone(), live.clone());
-            let pacer = std::thread::Builder::new()
-                .name("rampart-bench-pacer".into())
-                .spawn(move || pace(&pacer_schedule, &pacer_live))
-                .map_err(|e| RunError::Invalid(format!("cannot start the pacer thread: {e}")))?;
+            let pacer = Pacer::start(schedule.clone(), live.clone())?;
             (Some(schedule), Some(pacer))
         }
         None => (None, None),
@@ -310,7 +307,7 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     live.stop.store(true, Ordering::Release);
     let _ = monitor.await;
     if let Some(p) = pacer {
-        let _ = p.join();
+        p.join().await;
     }
     // The measured tickets no worker took (every issued ticket is due by now).
     let unsent = schedule.map_or(0, |s| {
@@ -342,10 +339,76 @@ pub async fn run(plan: &Plan) -> Result<Report, RunError> {
     Ok(Report::new(header, &stats, seconds, unsent, server))
 }
 
-/// The open loop's pacer: sleeps until the next ticket falls due, then wakes one waiting
-/// worker (however many tickets fell due meanwhile), until every ticket is due or the run
-/// stops.
-fn pace(s: &Schedule, live: &Live) {
+/// The open loop's pacer, running until every ticket is due or the run stops.
+enum Pacer {
+    /// A task of the load generator's runtime waiting on a timerfd.
+    #[cfg(target_os = "linux")]
+    Task(tokio::task::JoinHandle<()>),
+    /// A thread sleeping with `std::thread::sleep`.
+    Thread(std::thread::JoinHandle<()>),
+}
+
+impl Pacer {
+    /// Starts the pacer: a runtime task on a timerfd where the OS has one, else a thread.
+    fn start(s: Arc<Schedule>, live: Arc<Live>) -> Result<Self, RunError> {
+        #[cfg(target_os = "linux")]
+        match timer::Timer::new() {
+            Ok(timer) => {
+                return Ok(Self::Task(tokio::spawn(async move {
+                    pace(&s, &live, |d| timer.sleep(d)).await;
+                })));
+            }
+            Err(e) => eprintln!("rampart-bench: no timerfd ({e}); pacing from a thread"),
+        }
+        std::thread::Builder::new()
+            .name("rampart-bench-pacer".into())
+            .spawn(move || {
+                let sleep = |d| {
+                    std::thread::sleep(d);
+                    std::future::ready(())
+                };
+                // The thread's own future never waits: `ready` at every step.
+                block_on_ready(pace(&s, &live, sleep));
+            })
+            .map(Self::Thread)
+            .map_err(|e| RunError::Invalid(format!("cannot start the pacer thread: {e}")))
+    }
+
+    /// Waits for the pacer to finish.
+    async fn join(self) {
+        match self {
+            #[cfg(target_os = "linux")]
+            Self::Task(t) => {
+                let _ = t.await;
+            }
+            Self::Thread(t) => {
+                let _ = tokio::task::spawn_blocking(move || t.join()).await;
+            }
+        }
+    }
+}
+
+/// Polls a future that never returns `Pending` (the thread pacer's, whose sleeps block).
+fn block_on_ready<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        // Unreachable with blocking sleeps; yield rather than spin if it ever happens.
+        std::thread::yield_now();
+    }
+}
+
+/// The pacer's loop: waits (with `sleep`) until the next ticket falls due, then wakes one
+/// waiting worker (however many tickets fell due meanwhile), until every ticket is due or
+/// the run stops.
+async fn pace<F, W>(s: &Schedule, live: &Live, sleep: W)
+where
+    W: Fn(Duration) -> F,
+    F: std::future::Future<Output = ()>,
+{
     // Tickets `0..due` are due.
     let mut due: u64 = 0;
     while due < s.limit && !live.stop.load(Ordering::Acquire) {
@@ -354,7 +417,7 @@ fn pace(s: &Schedule, live: &Live) {
         };
         let now = Instant::now();
         if at > now {
-            std::thread::sleep(at - now);
+            sleep(at - now).await;
         }
         let now = Instant::now();
         due = due.max(s.count_before(now).min(s.limit));
@@ -368,6 +431,72 @@ fn pace(s: &Schedule, live: &Live) {
     s.done.store(true, Ordering::Release);
     // Workers still waiting see that the tickets are spent.
     s.wake.notify_waiters();
+}
+
+/// A one-shot timer on a Linux timerfd, awaited through the runtime's reactor.
+#[cfg(target_os = "linux")]
+mod timer {
+    use std::os::fd::OwnedFd;
+    use std::time::Duration;
+
+    use rustix::time::{
+        Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec, timerfd_create,
+        timerfd_settime,
+    };
+    use tokio::io::Interest;
+    use tokio::io::unix::AsyncFd;
+
+    /// The timer.
+    pub(super) struct Timer {
+        fd: AsyncFd<OwnedFd>,
+    }
+
+    impl Timer {
+        /// A monotonic timerfd registered with the current runtime.
+        pub(super) fn new() -> std::io::Result<Self> {
+            let fd = timerfd_create(
+                TimerfdClockId::Monotonic,
+                TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC,
+            )?;
+            // `register_with_interest` is the same call marked `unsafe` (tokio#8587: a `T`
+            // that could close or swap its descriptor while registered). An `OwnedFd` moved
+            // into the `AsyncFd` cannot, and this workspace forbids `unsafe`.
+            #[expect(deprecated, reason = "OwnedFd owned by the AsyncFd: the sound case")]
+            let fd = AsyncFd::with_interest(fd, Interest::READABLE)?;
+            Ok(Self { fd })
+        }
+
+        /// Waits `d` (at least 1 ns: a zero expiry would disarm the timer). A timer that
+        /// cannot be armed or read returns at once: the pacer then runs early, which only
+        /// wakes a worker that finds its ticket not due yet and waits again.
+        pub(super) async fn sleep(&self, d: Duration) {
+            let zero = Timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            let value = Timespec::try_from(d.max(Duration::from_nanos(1))).unwrap_or(Timespec {
+                tv_sec: i64::MAX,
+                tv_nsec: 0,
+            });
+            let spec = Itimerspec {
+                it_interval: zero,
+                it_value: value,
+            };
+            if timerfd_settime(self.fd.get_ref(), TimerfdTimerFlags::empty(), &spec).is_err() {
+                return;
+            }
+            loop {
+                let Ok(mut ready) = self.fd.readable().await else {
+                    return;
+                };
+                let mut expirations = [0u8; 8];
+                match rustix::io::read(self.fd.get_ref(), &mut expirations) {
+                    Err(rustix::io::Errno::AGAIN) => ready.clear_ready(),
+                    _ => return,
+                }
+            }
+        }
+    }
 }
 
 /// Shows progress and samples the watched server's memory until the workers are done.
@@ -624,6 +753,42 @@ mod tests {
         assert_eq!((s.first_measured, s.limit), (50, 250));
     }
 
+    /// The pacer (the timerfd task on Linux) releases every ticket on time: no ticket is
+    /// taken before its intended start, and the pacer ends once all are due.
+    #[tokio::test]
+    async fn the_pacer_releases_each_ticket_at_its_start_and_ends() {
+        let start = Instant::now();
+        let s = Arc::new(schedule(2000.0, start, Duration::ZERO, Stop::Requests(40)));
+        let live = Arc::new(Live::default());
+        let pacer = Pacer::start(s.clone(), live.clone()).expect("pacer");
+        let mut taken = Vec::new();
+        let takes = async {
+            while let Some(at) = s.take(&live, None).await {
+                assert!(Instant::now() >= at, "a ticket was taken before its start");
+                taken.push(at);
+            }
+        };
+        // A pacer that never wakes the waiting worker fails here instead of hanging.
+        tokio::time::timeout(Duration::from_secs(30), takes)
+            .await
+            .expect("the pacer released every ticket");
+        pacer.join().await;
+        assert_eq!(taken.len(), 40);
+        assert!(taken.windows(2).all(|w| w[0] < w[1]));
+        assert!(s.done.load(Ordering::Acquire));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn the_timerfd_waits_at_least_what_it_is_asked() {
+        let timer = timer::Timer::new().expect("timerfd");
+        for ms in [0u64, 1, 3] {
+            let d = Duration::from_millis(ms);
+            let before = Instant::now();
+            timer.sleep(d).await;
+            assert!(before.elapsed() >= d);
+        }
+    }
     #[tokio::test]
     async fn due_tickets_are_taken_in_order_until_spent() {
         // Started in the past: every ticket is due.
