@@ -36,6 +36,9 @@ pub enum Command {
     /// Start a server command, time it until its health URL answers, print its pid, leave it
     /// running.
     Startup(StartupArgs),
+    /// Spin on every CPU with nothing else running and report how much the work done per
+    /// window varies (a shared virtual machine's slow spells).
+    Steadiness(SteadinessArgs),
 }
 
 /// `rampart-bench run`.
@@ -157,6 +160,26 @@ pub struct StartupArgs {
     /// The server command and its arguments (after `--`).
     #[arg(trailing_var_arg = true, required = true, num_args = 1..)]
     pub command: Vec<String>,
+}
+
+/// `rampart-bench steadiness`.
+#[derive(Debug, Args)]
+pub struct SteadinessArgs {
+    /// How long each thread spins.
+    #[arg(long, short = 'd', value_parser = parse_duration, default_value = "5s")]
+    pub duration: Duration,
+    /// The measuring window.
+    #[arg(long, value_parser = parse_duration, default_value = "1ms")]
+    pub window: Duration,
+    /// A window is slow below this fraction of its thread's median window.
+    #[arg(long, default_value_t = 0.7)]
+    pub threshold: f64,
+    /// Spinning threads [default: the CPUs available].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<u64>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `10000`, `10_000`, `10k`, `1m`, `1e6`.
@@ -282,6 +305,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Ceiling(args) => ceiling(&args),
         Command::Startup(args) => startup(&args),
+        Command::Steadiness(args) => steadiness(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -375,6 +399,27 @@ fn startup(args: &StartupArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let v = serde_json::to_value(&started).map_err(|e| e.to_string())?;
     println!("{v}");
+    Ok(())
+}
+
+fn steadiness(args: &SteadinessArgs) -> Result<(), String> {
+    if !(args.threshold > 0.0 && args.threshold <= 1.0) {
+        return Err("--threshold must be in (0, 1]".into());
+    }
+    if args.window < Duration::from_micros(100) || args.window > args.duration {
+        return Err("--window must be at least 100us and at most --duration".into());
+    }
+    let threads = match args.threads {
+        Some(n) => usize::try_from(n).unwrap_or(1),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let report = crate::steadiness::measure(threads, args.duration, args.window, args.threshold);
+    if args.json {
+        let v = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+        println!("{v}");
+    } else {
+        print!("{}", report.table());
+    }
     Ok(())
 }
 

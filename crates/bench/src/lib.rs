@@ -5,7 +5,8 @@
 //! What it owns: signing requests with SigV4 ([`sign`]), the workloads and their keyspace
 //! ([`workload`], [`keys`]), the closed and open load loops ([`run`]), table preparation
 //! ([`prepare`]), the measurements and their report ([`stats`]), the ceiling server
-//! ([`ceiling`]) and cold-start timing ([`startup`]).
+//! ([`ceiling`]), cold-start timing ([`startup`]) and how steady the machine's CPUs are
+//! ([`steadiness`]).
 //!
 //! It talks to servers only over HTTP, like any client: it must not depend on Rampart's
 //! server-side crates (`front`, `dynamodb`, `storage`…) so that it measures any endpoint the
@@ -27,4 +28,5 @@ pub mod run;
 pub mod sign;
 pub mod startup;
 pub mod stats;
+pub mod steadiness;
 pub mod workload;
