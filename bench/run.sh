@@ -30,7 +30,8 @@
 # wake-ups don't land on the server's core; needs two CPUs and taskset from util-linux), PIN_CPUS
 # (with PIN=1, "SERVER_CPU CLIENT_CPU"; by default the first two CPUs this script may use),
 # SERVER_THREADS (e.g. 1: Rampart's --worker-threads and the ceiling's --threads; by default
-# each uses every CPU it may, as users run them; dynalite is one thread whatever this says).
+# each uses every CPU it may, as users run them; dynalite is one thread whatever this says),
+# STEADINESS (5s: how long the CPU steadiness check spins, before and after the servers).
 #
 # With PIN=1 every figure is of a server on one core: the closed-loop peaks are the pinned
 # (one-core) peaks, and the open loop runs at half of that pinned peak, so "p99 at half of
@@ -122,6 +123,25 @@ if needs rampart && [ "$IDENTITY" = user ] && ! .venv/bin/python -c 'import boto
 fi
 
 # --- the machine ---------------------------------------------------------------------------
+# How steady the CPUs are, with nothing else of ours running (rampart-bench steadiness): on a
+# shared VM a vCPU can run slower for tens of milliseconds with no steal time, and an open-loop
+# run that catches such a spell reports the backlog as the server's latency. Measured before
+# the servers and again after them; machine.txt gets one line per measurement.
+steadiness() {
+  "${prio[@]}" "$bench" steadiness --duration "${STEADINESS:-5s}" --json > "$OUT/steadiness-$1.json"
+  python3 - "$OUT/steadiness-$1.json" "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+cpus = "; ".join(
+    f"cpu-thread {i}: {t['slow_share'] * 100:.1f}% of windows slow, {t['slow_runs_10ms']} runs >= 10 ms, "
+    f"longest {t['longest_slow_ms']:.0f} ms"
+    for i, t in enumerate(r["threads"]))
+print(f"steadiness at {sys.argv[2]} ({r['seconds']:.0f} s, {r['window_ms']:g} ms windows, slow = below "
+      f"{r['threshold'] * 100:.0f}% of median): {cpus}")
+PY
+}
+log "measuring the CPUs' steadiness"
+steady_start=$(steadiness start)
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -132,6 +152,7 @@ fi
   echo "rustc: $(rustc --version 2>/dev/null || echo '?')"
   echo "node: $(node --version 2>/dev/null || echo '?')  python: $(python3 --version 2>&1)"
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "$steady_start"
   echo "settings: duration=$DURATION warmup=$WARMUP connections=$CONNS keyspace=$KEYSPACE item_size=$ITEM_SIZE nice=${NICE:-0}"
   if [ "${#server_pin[@]}" -gt 0 ]; then
     echo "pinned: every server on CPU $server_cpu, rampart-bench on CPU $client_cpu (taskset); peaks are one-core server peaks, and the open loop runs at half of that pinned peak"
@@ -303,6 +324,8 @@ if needs rampart; then
   done
 fi
 
+log "measuring the CPUs' steadiness again"
+steadiness end >> "$OUT/machine.txt"
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
 # A policy that misses an action shows up as AccessDeniedException in a report's errors.
 python3 - "$OUT" <<'PY'
