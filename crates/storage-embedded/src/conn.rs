@@ -27,13 +27,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The size (bytes) a checkpointed WAL file is truncated back to.
 const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
-/// WAL frames (pages) after which a commit checkpoints the WAL into the
-/// database file. A checkpoint writes each page once however many frames
-/// hold it, so under a steady write load its cost is per checkpoint, not
-/// per frame: SQLite's default of 1000 checkpointed ~20 times a second at
-/// 14k PutItem/s.
-const WAL_CHECKPOINT_PAGES: i64 = 10_000;
-
 /// Prepared statements kept per connection: every scan shape (3 × 3 bounds ×
 /// 2 directions) plus the point statements fit.
 const STATEMENT_CACHE: usize = 48;
@@ -45,6 +38,9 @@ pub(crate) enum Role {
     Writer,
     /// A pooled connection that only reads.
     Reader,
+    /// The connection that checkpoints the WAL beside the writer
+    /// (`checkpoint.rs`).
+    Checkpointer,
 }
 
 /// Opens a connection to `path` with the pragmas its role needs.
@@ -62,8 +58,13 @@ pub(crate) fn open_connection(
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| sql_error("busy_timeout", e))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    // A negative cache_size is in KiB.
-    let cache = -i64::from(options.cache_kib.max(64));
+    // A negative cache_size is in KiB. A checkpoint reads the WAL and
+    // writes the file directly, so its connection needs no cache.
+    let cache_kib = match role {
+        Role::Checkpointer => 64,
+        Role::Writer | Role::Reader => options.cache_kib.max(64),
+    };
+    let cache = -i64::from(cache_kib);
     conn.pragma_update(None, "cache_size", cache)
         .map_err(|e| sql_error("cache_size", e))?;
     match role {
@@ -84,7 +85,17 @@ pub(crate) fn open_connection(
             // After a checkpoint, shrink a WAL that a burst made large.
             conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
                 .map_err(|e| sql_error("journal_size_limit", e))?;
-            conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
+            // No checkpoint inside a COMMIT: `checkpoint.rs` schedules them
+            // (and the writer thread installs its WAL hook).
+            conn.pragma_update(None, "wal_autocheckpoint", 0)
+                .map_err(|e| sql_error("wal_autocheckpoint", e))?;
+        }
+        Role::Checkpointer => {
+            // A checkpoint syncs the WAL before copying it and the database
+            // file after, as the writer's own checkpoints did.
+            conn.pragma_update(None, "synchronous", "FULL")
+                .map_err(|e| sql_error("synchronous", e))?;
+            conn.pragma_update(None, "wal_autocheckpoint", 0)
                 .map_err(|e| sql_error("wal_autocheckpoint", e))?;
         }
         Role::Reader => {

@@ -23,6 +23,7 @@
 //! INVARIANT: only `conn::open_connection` opens connections (the hook for
 //! encryption at rest).
 
+mod checkpoint;
 mod conn;
 mod read;
 mod writer;
@@ -148,6 +149,7 @@ impl SqliteEngine {
 
         let write_conn = open_connection(&path, Role::Writer, &options)?;
         init_schema(&write_conn)?;
+        let checkpoint_conn = open_connection(&path, Role::Checkpointer, &options)?;
 
         // Open one reader now so a file readers cannot use fails here, not
         // on the first request.
@@ -164,7 +166,7 @@ impl SqliteEngine {
         let (tx, rx) = mpsc::channel(options.max_group_batches.saturating_mul(4));
         let thread = std::thread::Builder::new()
             .name("rampart-sqlite-writer".into())
-            .spawn(move || writer::run(write_conn, rx, limits))
+            .spawn(move || writer::run(write_conn, checkpoint_conn, rx, limits))
             .map_err(|e| Error::Io(format!("starting the writer thread: {e}")))?;
 
         Ok(Self {

@@ -18,6 +18,7 @@ use rampart_storage::{Batch, CommitSeq, Committed, Error, Op, Versioned};
 use rusqlite::{Connection, OptionalExtension, Statement, params};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::checkpoint::{self, Schedule, WAL_CHECKPOINT_PAGES};
 use crate::conn::{from_db_seq, sql_error, to_db_seq};
 
 /// A message to the writer thread.
@@ -54,10 +55,17 @@ struct Pending {
 
 /// The writer thread's loop. Returns when every sender is gone or a
 /// `Close` arrived.
-pub(crate) fn run(conn: Connection, mut rx: mpsc::Receiver<Request>, limits: GroupLimits) {
+pub(crate) fn run(
+    conn: Connection,
+    checkpoint_conn: Connection,
+    mut rx: mpsc::Receiver<Request>,
+    limits: GroupLimits,
+) {
     // Every statement the writer runs, prepared once for the thread's life
     // (rusqlite's statement cache hashes the SQL text on every use).
     let mut stmts = Stmts::prepare(&conn).map_err(|e| e.to_string());
+    checkpoint::install_hook(&conn);
+    let mut checkpoints = Schedule::start(Some(checkpoint_conn), WAL_CHECKPOINT_PAGES);
     let mut close_reply = None;
     while close_reply.is_none() {
         let Some(first) = rx.blocking_recv() else {
@@ -84,7 +92,10 @@ pub(crate) fn run(conn: Connection, mut rx: mpsc::Receiver<Request>, limits: Gro
         }
         if !group.is_empty() {
             match &mut stmts {
-                Ok(stmts) => commit_group(&conn, stmts, group),
+                Ok(stmts) => {
+                    commit_group(&conn, stmts, group);
+                    checkpoints.after_commit(&conn);
+                }
                 Err(e) => {
                     for p in group {
                         let _ignored = p.reply.send(Err(Error::Io(format!(
@@ -110,6 +121,7 @@ pub(crate) fn run(conn: Connection, mut rx: mpsc::Receiver<Request>, limits: Gro
     // Best effort: fold the WAL into the main file so a reopen starts small.
     // A failure here loses nothing; the WAL is replayed on the next open.
     drop(stmts);
+    checkpoints.stop();
     let _ignored = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
     drop(conn);
     if let Some(reply) = close_reply {
