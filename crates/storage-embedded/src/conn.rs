@@ -6,6 +6,7 @@
 //! [`open_connection`] opens the file, before any other pragma reads a page.
 //! Nothing else in the crate opens a connection.
 
+use std::fs::File;
 use std::path::Path;
 use std::time::Duration;
 
@@ -104,6 +105,18 @@ pub(crate) fn open_connection(
         }
     }
     Ok(conn)
+}
+
+/// A plain read-only handle on the database file, used only to `fdatasync`
+/// it: the checkpointer writes back the pages a background round copied
+/// (`checkpoint.rs`). It reads and writes nothing, so encryption at rest
+/// does not concern it.
+///
+/// INVARIANT: close it only after every SQLite connection on the file is
+/// closed: closing any descriptor of a file drops all of the process's
+/// POSIX locks on it, SQLite's included.
+pub(crate) fn open_sync_handle(path: &Path) -> Option<File> {
+    File::open(path).ok()
 }
 
 /// Creates the schema on a fresh file, or checks the version of an existing

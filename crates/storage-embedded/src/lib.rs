@@ -28,6 +28,7 @@ mod conn;
 mod read;
 mod writer;
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,7 +39,7 @@ use rampart_storage::{
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use crate::conn::{DB_FILE, Role, init_schema, open_connection};
+use crate::conn::{DB_FILE, Role, init_schema, open_connection, open_sync_handle};
 use crate::read::ReadPool;
 use crate::writer::{GroupLimits, Request};
 
@@ -112,6 +113,12 @@ struct Inner {
     readers: Semaphore,
     /// Reads with at most this many rows run inline.
     inline_read_rows: usize,
+    /// The checkpointer's handle for syncing the database file.
+    /// INVARIANT: the last field, so that it is dropped (closed) after the
+    /// writer thread was joined (`Drop`) and the read pool's connections
+    /// were closed: see `conn::open_sync_handle`.
+    #[expect(dead_code, reason = "held only to be closed last")]
+    db_file: Option<Arc<File>>,
 }
 
 impl std::fmt::Debug for SqliteEngine {
@@ -150,6 +157,8 @@ impl SqliteEngine {
         let write_conn = open_connection(&path, Role::Writer, &options)?;
         init_schema(&write_conn)?;
         let checkpoint_conn = open_connection(&path, Role::Checkpointer, &options)?;
+        let db_file = open_sync_handle(&path).map(Arc::new);
+        let writer_db_file = db_file.clone();
 
         // Open one reader now so a file readers cannot use fails here, not
         // on the first request.
@@ -166,7 +175,7 @@ impl SqliteEngine {
         let (tx, rx) = mpsc::channel(options.max_group_batches.saturating_mul(4));
         let thread = std::thread::Builder::new()
             .name("rampart-sqlite-writer".into())
-            .spawn(move || writer::run(write_conn, checkpoint_conn, rx, limits))
+            .spawn(move || writer::run(write_conn, checkpoint_conn, writer_db_file, rx, limits))
             .map_err(|e| Error::Io(format!("starting the writer thread: {e}")))?;
 
         Ok(Self {
@@ -177,6 +186,7 @@ impl SqliteEngine {
                 pool,
                 readers: Semaphore::new(options.max_readers),
                 inline_read_rows: options.inline_read_rows,
+                db_file,
             }),
         })
     }

@@ -14,6 +14,9 @@
 //! INVARIANT: sequence numbers are read from `meta` inside the write
 //! transaction and written back in it, so they grow across restarts.
 
+use std::fs::File;
+use std::sync::Arc;
+
 use rampart_storage::{Batch, CommitSeq, Committed, Error, Op, Versioned};
 use rusqlite::{Connection, OptionalExtension, Statement, params};
 use tokio::sync::{mpsc, oneshot};
@@ -58,6 +61,7 @@ struct Pending {
 pub(crate) fn run(
     conn: Connection,
     checkpoint_conn: Connection,
+    db_file: Option<Arc<File>>,
     mut rx: mpsc::Receiver<Request>,
     limits: GroupLimits,
 ) {
@@ -65,7 +69,7 @@ pub(crate) fn run(
     // (rusqlite's statement cache hashes the SQL text on every use).
     let mut stmts = Stmts::prepare(&conn).map_err(|e| e.to_string());
     checkpoint::install_hook(&conn);
-    let mut checkpoints = Schedule::start(Some(checkpoint_conn), WAL_CHECKPOINT_PAGES);
+    let mut checkpoints = Schedule::start(Some(checkpoint_conn), db_file, WAL_CHECKPOINT_PAGES);
     let mut close_reply = None;
     while close_reply.is_none() {
         let Some(first) = rx.blocking_recv() else {
