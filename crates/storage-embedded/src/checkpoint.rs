@@ -48,6 +48,8 @@ use std::thread::JoinHandle;
 use rusqlite::Connection;
 use rusqlite::hooks::Wal;
 
+use crate::{lock, wait};
+
 /// WAL frames (pages) after which a background checkpoint starts. A
 /// checkpoint writes each page once however many frames hold it, so under
 /// a steady write load its cost is per checkpoint, not per frame.
@@ -114,13 +116,6 @@ struct Ask {
     stop: bool,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    }
-}
-
 /// Where the writer is in the two phases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -143,8 +138,8 @@ pub(crate) struct Schedule {
 
 impl Schedule {
     /// Starts the checkpointer thread on `conn` (its own connection). With
-    /// no connection (it could not be opened), the writer checkpoints alone,
-    /// inline, as SQLite's automatic checkpoint would.
+    /// no connection, or if the thread cannot be started, the writer
+    /// checkpoints alone, inline, as SQLite's automatic checkpoint would.
     /// `db_file`, a plain handle on the database file, is what the thread
     /// syncs after each round (see [`crate::conn::open_sync_handle`]).
     pub(crate) fn start(
@@ -219,10 +214,7 @@ impl Schedule {
     fn wait_for_round(&self) {
         let mut ask = lock(&self.shared.state);
         while !self.shared.finished.load(Ordering::Acquire) && !ask.stop {
-            ask = match self.shared.done.wait(ask) {
-                Ok(g) => g,
-                Err(poisoned) => poisoned.into_inner(),
-            };
+            ask = wait(&self.shared.done, ask);
         }
     }
 
@@ -274,10 +266,7 @@ fn run(conn: &Connection, db_file: Option<&File>, shared: &Shared) {
         {
             let mut ask = lock(&shared.state);
             while !ask.run && !ask.stop {
-                ask = match shared.wake.wait(ask) {
-                    Ok(g) => g,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
+                ask = wait(&shared.wake, ask);
             }
             if ask.stop {
                 return;
@@ -368,8 +357,19 @@ mod tests {
         (max, restarts)
     }
 
-    fn sync_handle(dir: &std::path::Path) -> Option<Arc<File>> {
-        Some(Arc::new(File::open(dir.join("t.db")).unwrap()))
+    /// A WAL database with the writer's hook installed, and a schedule with
+    /// a checkpointer thread (`background`) or without.
+    fn setup(background: bool) -> (tempfile::TempDir, Connection, Schedule) {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = wal_db(dir.path());
+        install_hook(&writer);
+        let schedule = if background {
+            let db_file = Arc::new(File::open(dir.path().join("t.db")).unwrap());
+            Schedule::start(Some(wal_db(dir.path())), Some(db_file), THRESHOLD)
+        } else {
+            Schedule::start(None, None, THRESHOLD)
+        };
+        (dir, writer, schedule)
     }
 
     fn wal_len(dir: &std::path::Path) -> u64 {
@@ -378,11 +378,7 @@ mod tests {
 
     #[test]
     fn the_wal_restarts_instead_of_growing() {
-        let dir = tempfile::tempdir().unwrap();
-        let writer = wal_db(dir.path());
-        install_hook(&writer);
-        let mut schedule =
-            Schedule::start(Some(wal_db(dir.path())), sync_handle(dir.path()), THRESHOLD);
+        let (dir, writer, mut schedule) = setup(true);
         let (max, restarts) = write(&writer, &mut schedule, 6000);
         schedule.stop();
         // Without checkpoints the WAL would hold every commit's frames
@@ -399,10 +395,7 @@ mod tests {
 
     #[test]
     fn without_a_thread_the_writer_checkpoints_inline() {
-        let dir = tempfile::tempdir().unwrap();
-        let writer = wal_db(dir.path());
-        install_hook(&writer);
-        let mut schedule = Schedule::start(None, None, THRESHOLD);
+        let (_dir, writer, mut schedule) = setup(false);
         let (max, restarts) = write(&writer, &mut schedule, 3000);
         assert!(restarts >= 3, "{restarts} restarts, at most {max} frames");
         assert!(max < 2 * THRESHOLD, "{max} frames");
@@ -411,11 +404,7 @@ mod tests {
 
     #[test]
     fn a_reader_holding_a_snapshot_delays_the_restart_but_not_forever() {
-        let dir = tempfile::tempdir().unwrap();
-        let writer = wal_db(dir.path());
-        install_hook(&writer);
-        let mut schedule =
-            Schedule::start(Some(wal_db(dir.path())), sync_handle(dir.path()), THRESHOLD);
+        let (dir, writer, mut schedule) = setup(true);
         write(&writer, &mut schedule, 50);
         // A read transaction that stays open pins the WAL: it cannot restart.
         let reader = wal_db(dir.path());

@@ -41,10 +41,7 @@ impl ReadPool {
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
-        match self.idle.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        crate::lock(&self.idle)
     }
 
     /// An idle connection, or a new one.
