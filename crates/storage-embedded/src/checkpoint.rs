@@ -273,8 +273,9 @@ fn run(conn: &Connection, db_file: Option<&File>, shared: &Shared) {
             }
             ask.run = false;
         }
-        let backfilled = passive_checkpoint(conn).unwrap_or(0);
-        if let Some(file) = db_file {
+        let (in_wal, backfilled) = passive_checkpoint(conn).unwrap_or((0, 0));
+        // A round that copied the whole WAL was synced by SQLite itself.
+        if let Some(file) = db_file.filter(|_| backfilled < in_wal) {
             // Writes back the pages this round copied, so that the sync of
             // phase 2 finds only the last round's. An error here loses
             // nothing: SQLite's own sync of the file (on its own
@@ -308,13 +309,15 @@ fn lower_priority() {
 fn lower_priority() {}
 
 /// A PASSIVE checkpoint on `conn`: copies what it can without waiting for
-/// any lock, and returns how many of the WAL's frames are now in the
-/// database file. A failure (another checkpoint running, an I/O error)
+/// any lock, and returns how many frames the WAL holds and how many of
+/// them are now in the database file. A failure (another checkpoint running, an I/O error)
 /// loses nothing: the frames stay in the WAL for the next one.
-fn passive_checkpoint(conn: &Connection) -> Option<i64> {
+fn passive_checkpoint(conn: &Connection) -> Option<(i64, i64)> {
     // The row is (busy, frames in the WAL, frames checkpointed).
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(2))
-        .ok()
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok((row.get(1)?, row.get(2)?))
+    })
+    .ok()
 }
 
 #[cfg(test)]
