@@ -141,7 +141,8 @@ impl Schedule {
     /// no connection, or if the thread cannot be started, the writer
     /// checkpoints alone, inline, as SQLite's automatic checkpoint would.
     /// `db_file`, a plain handle on the database file, is what the thread
-    /// syncs after each round (see [`crate::conn::open_sync_handle`]).
+    /// syncs after a round that stopped short of the WAL's end (see
+    /// [`crate::conn::open_sync_handle`]).
     pub(crate) fn start(
         conn: Option<Connection>,
         db_file: Option<Arc<File>>,
