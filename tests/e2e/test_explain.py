@@ -76,6 +76,58 @@ def test_policy_explain_command_reads_a_data_dir(srv):
     bad = subprocess.run(base[:-1] + ["arn:aws:iam::111122223333:user/nobody", "--action", "x:y"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "cannot be found" in bad.stderr
+    # The control socket the command used: private to the directory's owner,
+    # and it answers a malformed request with an error, not a crash.
+    import socket
+    import stat
+    sock_path = srv.data_dir / "rampart.sock"
+    assert stat.S_IMODE(sock_path.stat().st_mode) == 0o600
+    for request in [b"{nope\n", b"[]\n", b"\n"]:
+        with socket.socket(socket.AF_UNIX) as c:
+            c.settimeout(10)
+            c.connect(str(sock_path))
+            c.sendall(request)
+            reply = json.loads(c.makefile("rb").readline())
+        assert "error" in reply, reply
+    assert srv.client().list_tables()["TableNames"] is not None
+
+
+def test_policy_explain_reads_the_data_dir_of_a_stopped_or_killed_server(tmp_path):
+    import signal
+    import time
+    s = Server(tmp_path / "data").start()
+    iam = s.client("iam")
+    iam.create_user(UserName="cli")
+    iam.put_user_policy(UserName="cli", PolicyName="reads", PolicyDocument=ALLOW_GET)
+    base = [str(binary()), "policy", "explain", "--data-dir", str(s.data_dir),
+            "--principal", f"arn:aws:iam::{ACCOUNT}:user/cli", "--action", "dynamodb:GetItem", "--json"]
+    # A second server on the same data directory is refused at once, and the
+    # first one goes on serving.
+    started = time.monotonic()
+    second = subprocess.run([str(binary()), "serve", "--data-dir", str(s.data_dir), "--listen", "127.0.0.1:0"],
+                            capture_output=True, text=True, timeout=60, env=s.env)
+    assert second.returncode != 0 and "in use by another Rampart process" in second.stderr, second.stderr
+    assert time.monotonic() - started < 8
+    assert s.client().list_tables()["TableNames"] is not None
+    # Stopped: no socket left, the command opens the directory itself.
+    s.stop()
+    assert not (s.data_dir / "rampart.sock").exists()
+    ok = subprocess.run(base, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["matched"][0]["sid"] == "Reads"
+    # Killed: the socket file stays behind; nobody answers on it, so the
+    # command again reads the directory, and a new server replaces it.
+    s.start()
+    s.stop(signal.SIGKILL)
+    assert (s.data_dir / "rampart.sock").exists()
+    ok = subprocess.run(base, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    s.start()
+    try:
+        ok = subprocess.run(base, capture_output=True, text=True, timeout=60)
+        assert ok.returncode == 0, ok.stderr
+    finally:
+        s.stop()
 
 
 def test_soft_mode_logs_would_be_denials_without_enforcing(tmp_path):

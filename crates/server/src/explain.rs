@@ -1,6 +1,12 @@
 //! `rampart policy explain`: evaluates a described request against the
 //! current IAM and Organizations state of a data directory, with the same
 //! authorizer the server uses, and prints the decision and why.
+//!
+//! A running server holds its data directory exclusively (the storage
+//! engine's lock), so the command first asks the server over its control
+//! socket in the directory (`admin.rs`), where the server's own authorizer
+//! evaluates; only when no server answers there does it open the directory
+//! itself.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -13,9 +19,10 @@ use rampart_storage::Engine;
 use rampart_storage_embedded::{Options, SqliteEngine};
 
 /// `rampart policy explain` flags.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, clap::Args, serde::Serialize, serde::Deserialize)]
 pub struct ExplainArgs {
-    /// The data directory to read (the server may be running).
+    /// The data directory to read (the server may be running: it is then
+    /// asked over its control socket in the directory).
     #[arg(long, env = "RAMPART_DATA_DIR", default_value = "rampart-data")]
     pub data_dir: PathBuf,
     /// Who asks: a user, role or root ARN (`arn:aws:iam::111122223333:user/alice`).
@@ -50,6 +57,10 @@ fn multivalued(key: &str) -> bool {
 
 /// Runs the command; returns the process exit code (0 allowed, 1 denied, 2 error).
 pub async fn run(args: ExplainArgs) -> Result<u8, String> {
+    if let Some(answer) = crate::admin::ask(&args.data_dir, &args).await? {
+        print!("{}", answer.output);
+        return Ok(answer.code);
+    }
     let engine: Arc<dyn Engine> = Arc::new(
         SqliteEngine::open(&args.data_dir, Options::default())
             .map_err(|e| format!("data directory {}: {e}", args.data_dir.display()))?,
@@ -66,6 +77,16 @@ pub async fn run(args: ExplainArgs) -> Result<u8, String> {
             .map_err(|e| e.to_string())?,
     );
     let authorizer = Authorizer::new(store, orgs);
+    let result = evaluate(&authorizer, &args);
+    let _ = engine.close().await;
+    let (code, output) = result?;
+    print!("{output}");
+    Ok(code)
+}
+
+/// Evaluates the described request with `authorizer` and renders the
+/// answer: the exit code (0 allowed, 1 denied) and what to print.
+pub fn evaluate(authorizer: &Authorizer, args: &ExplainArgs) -> Result<(u8, String), String> {
     let state = authorizer.iam_state();
     let principal = rampart_iam::simulate::principal_for_arn(&state, &args.principal)
         .map_err(|e| e.to_string())?;
@@ -96,7 +117,7 @@ pub async fn run(args: ExplainArgs) -> Result<u8, String> {
         explain: true,
     };
     let d = authorizer.authorize(&ctx, &input);
-    let _ = engine.close().await;
+    let mut out = String::new();
     if args.json {
         let matched: Vec<serde_json::Value> = d
             .matched
@@ -105,18 +126,18 @@ pub async fn run(args: ExplainArgs) -> Result<u8, String> {
                 serde_json::json!({"policy": m.policy, "layer": m.layer, "sid": m.sid, "index": m.index, "effect": m.effect})
             })
             .collect();
-        let out = serde_json::json!({
+        let json = serde_json::json!({
             "decision": format!("{:?}", d.outcome),
             "decidedBy": d.decided_by,
             "matched": matched,
             "message": d.message,
         });
-        println!("{out}");
+        out.push_str(&format!("{json}\n"));
     } else {
-        println!("{:?} ({})", d.outcome, d.explanation);
+        out.push_str(&format!("{:?} ({})\n", d.outcome, d.explanation));
         if let Some(m) = &d.message {
-            println!("{m}");
+            out.push_str(&format!("{m}\n"));
         }
     }
-    Ok(if d.is_allowed() { 0 } else { 1 })
+    Ok((if d.is_allowed() { 0 } else { 1 }, out))
 }

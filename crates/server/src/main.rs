@@ -3,6 +3,7 @@
 //!
 //! Only this crate depends on `clap` and names the storage backends.
 
+mod admin;
 mod config;
 mod explain;
 mod wiring;

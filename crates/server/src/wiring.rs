@@ -216,6 +216,15 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     if !settings.soft_mode_accounts.is_empty() {
         tracing::warn!(accounts = ?settings.soft_mode_accounts, "soft mode: denials in these accounts are logged, not enforced");
     }
+    // Local commands (`rampart policy explain`) reach the server here: it
+    // holds the data directory exclusively.
+    let control = match crate::admin::ControlSocket::bind(&settings.data_dir, authorizer.clone()) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::warn!(error = %e, "no control socket in the data directory: `rampart policy explain` cannot reach this server");
+            None
+        }
+    };
     let iam = Arc::new(rampart_iam::api::Iam {
         store: iam_store,
         keys: keys.clone(),
@@ -251,6 +260,9 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     )
     .await
     .map_err(|e| StartError::Serve(e.to_string()))?;
+    if let Some(c) = control {
+        c.close();
+    }
     sweeper.abort();
     // Stop the key store's task, then write the last uses it had not yet.
     key_tasks.abort();

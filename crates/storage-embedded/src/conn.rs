@@ -21,9 +21,17 @@ pub(crate) const SCHEMA_VERSION: i64 = 1;
 /// The name of the database file inside the engine's directory.
 pub(crate) const DB_FILE: &str = "rampart.db";
 
-/// How long a connection waits for a lock held by another connection (for
-/// example a second process that opened the same directory) before failing.
+/// How long a connection waits for a lock held by another connection of this
+/// process (the checkpointer's against the writer's) before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// SQLite's unix VFS variant that takes one exclusive POSIX lock on the
+/// database file the first time any connection of this process locks it, and
+/// from then on coordinates the process's connections in memory: a read
+/// transaction costs no `fcntl` calls (the plain "unix" VFS made four per
+/// GetItem), and the WAL index lives in heap memory instead of a `-shm` file.
+/// Another process cannot open the data directory while this one has it.
+const VFS: &std::ffi::CStr = c"unix-excl";
 
 /// The size (bytes) a checkpointed WAL file is truncated back to.
 const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
@@ -53,7 +61,8 @@ pub(crate) fn open_connection(
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| sql_error("open", e))?;
+    let conn =
+        Connection::open_with_flags_and_vfs(path, flags, VFS).map_err(|e| sql_error("open", e))?;
     // ENCRYPTION: `conn.pragma_update(None, "key", …)` goes here, before the
     // first statement that reads a page.
     conn.busy_timeout(BUSY_TIMEOUT)
@@ -117,6 +126,30 @@ pub(crate) fn open_connection(
 /// POSIX locks on it, SQLite's included.
 pub(crate) fn open_sync_handle(path: &Path) -> Option<File> {
     File::open(path).ok()
+}
+
+/// Opens `dir` and takes an exclusive `flock` on it, or fails at once if
+/// another process (or another engine of this one) holds the directory.
+///
+/// The [`VFS`] already keeps a second process out, but only through its
+/// first `fcntl` lock on the database file, which SQLite retries for
+/// [`BUSY_TIMEOUT`] before it reports "database is locked"; this lock says
+/// what is wrong, immediately. `flock` and SQLite's `fcntl` locks do not
+/// interact on Linux, and closing this descriptor drops no lock of SQLite's
+/// (it is the directory, not the database file).
+pub(crate) fn lock_dir(dir: &Path) -> Result<File, Error> {
+    let handle =
+        File::open(dir).map_err(|e| Error::Io(format!("opening {}: {e}", dir.display())))?;
+    match handle.try_lock() {
+        Ok(()) => Ok(handle),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Io(format!(
+            "{} is in use by another Rampart process (or another storage engine of this one)",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(Error::Io(format!("locking {}: {e}", dir.display())))
+        }
+    }
 }
 
 /// Creates the schema on a fresh file, or checks the version of an existing

@@ -2,7 +2,7 @@
 //! [`rampart_storage::Engine`] on one SQLite database file in WAL mode.
 //!
 //! It owns the file layout of a data directory (`<dir>/rampart.db` and its
-//! `-wal`/`-shm` companions), the writer thread that group-commits batches,
+//! `-wal` companion; locked by one process, `conn::lock_dir`), the writer thread that group-commits batches,
 //! and the pool of read connections. Why SQLite, and the measurements behind
 //! it, are in `docs/adr/0001-embedded-storage-engine.md`.
 //!
@@ -39,7 +39,7 @@ use rampart_storage::{
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use crate::conn::{DB_FILE, Role, init_schema, open_connection, open_sync_handle};
+use crate::conn::{DB_FILE, Role, init_schema, lock_dir, open_connection, open_sync_handle};
 use crate::read::ReadPool;
 use crate::writer::{GroupLimits, Request};
 
@@ -119,6 +119,10 @@ struct Inner {
     /// were closed: see `conn::open_sync_handle`.
     #[expect(dead_code, reason = "held only to be closed last")]
     db_file: Option<Arc<File>>,
+    /// The data directory, open and `flock`ed exclusively while the engine
+    /// lives (`conn::lock_dir`). After `db_file`, so it is released last.
+    #[expect(dead_code, reason = "held only for its lock")]
+    dir_lock: File,
 }
 
 impl std::fmt::Debug for SqliteEngine {
@@ -158,6 +162,7 @@ impl SqliteEngine {
     pub fn open(dir: &Path, options: Options) -> Result<Self> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Io(format!("creating {}: {e}", dir.display())))?;
+        let dir_lock = lock_dir(dir)?;
         let path = dir.join(DB_FILE);
         // Clamped so that no option value can make a constructor below
         // panic (tokio's semaphores and channels cap their sizes).
@@ -200,6 +205,7 @@ impl SqliteEngine {
                 readers: Semaphore::new(options.max_readers),
                 inline_read_rows: options.inline_read_rows,
                 db_file,
+                dir_lock,
             }),
         })
     }

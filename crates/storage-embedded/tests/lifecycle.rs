@@ -275,3 +275,30 @@ fn a_database_of_an_unknown_schema_version_is_refused() {
 fn rusqlite_conn(path: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
+
+#[tokio::test]
+async fn a_directory_in_use_is_refused_at_once_and_free_again_after_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(dir.path());
+    let started = std::time::Instant::now();
+    let second = SqliteEngine::open(dir.path(), Options::default());
+    let Err(Error::Io(message)) = second else {
+        panic!("a second engine on the same directory must be refused: {second:?}");
+    };
+    assert!(message.contains("in use"), "{message}");
+    // Refused by the directory lock, not after SQLite's busy timeout.
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // The first engine is untouched by the refused open.
+    let mut b = Batch::new();
+    b.put("t", b"k".to_vec(), b"v".to_vec());
+    first.commit(b).await.unwrap();
+    first.close().await.unwrap();
+    drop(first);
+
+    let again = open(dir.path());
+    assert!(again.get("t", b"k").await.unwrap().is_some());
+    // The process holds the database exclusively (SQLite's "unix-excl"
+    // VFS): the WAL index is in memory, no `-shm` file is created.
+    assert!(!dir.path().join("rampart.db-shm").exists());
+    again.close().await.unwrap();
+}
