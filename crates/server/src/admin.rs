@@ -29,6 +29,12 @@ const SOCKET: &str = "rampart.sock";
 /// The longest request line the server reads.
 const MAX_REQUEST: u64 = 64 * 1024;
 
+/// Requests answered at once; more wait to be accepted.
+const MAX_CONNECTIONS: usize = 8;
+
+/// The pause after a failed `accept` before the next one.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
 /// How long either side waits for the other.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -70,15 +76,28 @@ impl ControlSocket {
         let listener = UnixListener::bind(&path)?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
         let task = tokio::spawn(async move {
+            let busy = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
+                // Past MAX_CONNECTIONS answers in progress, new clients wait in the
+                // listen queue.
+                let Ok(permit) = busy.clone().acquire_owned().await else {
+                    return;
+                };
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of descriptors, say: not a reason to stop, nor to spin.
+                        tracing::debug!(error = %e, "control socket: accept failed");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        continue;
+                    }
                 };
                 let authorizer = authorizer.clone();
                 tokio::spawn(async move {
                     if let Err(e) = answer(stream, &authorizer).await {
                         tracing::debug!(error = %e, "control socket: connection failed");
                     }
+                    drop(permit);
                 });
             }
         });
