@@ -11,6 +11,7 @@
 use std::ops::Bound;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::thread::ThreadId;
 
 use rampart_storage::{Direction, Error, KeyRange, TreeName, Versioned};
 use rusqlite::types::ValueRef;
@@ -26,8 +27,11 @@ pub(crate) struct ReadPool {
     path: PathBuf,
     /// The options connections are opened with.
     options: Options,
-    /// Idle connections, reused last-in first-out (warmest cache first).
-    idle: Mutex<Vec<Connection>>,
+    /// Idle connections with the thread that last used each, reused
+    /// last-in first-out (warmest cache first), preferring one the asking
+    /// thread used last: its pages and statements are still in that CPU's
+    /// caches, while one the other worker thread just returned is not.
+    idle: Mutex<Vec<(ThreadId, Connection)>>,
 }
 
 impl ReadPool {
@@ -40,23 +44,32 @@ impl ReadPool {
         }
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<(ThreadId, Connection)>> {
         crate::lock(&self.idle)
     }
 
-    /// An idle connection, or a new one.
+    /// An idle connection (the newest this thread returned, else the
+    /// newest), or a new one.
     pub(crate) fn checkout(&self) -> Result<Connection, Error> {
-        if let Some(conn) = self.idle().pop() {
-            return Ok(conn);
+        let me = std::thread::current().id();
+        let taken = {
+            let mut idle = self.idle();
+            match idle.iter().rposition(|(last, _)| *last == me) {
+                Some(i) => Some(idle.remove(i)),
+                None => idle.pop(),
+            }
+        };
+        match taken {
+            Some((_, conn)) => Ok(conn),
+            None => open_connection(&self.path, Role::Reader, &self.options),
         }
-        open_connection(&self.path, Role::Reader, &self.options)
     }
 
     /// Returns a connection to the pool, unless it is left inside a
     /// transaction (then it is dropped, which rolls that back).
     pub(crate) fn checkin(&self, conn: Connection) {
         if conn.is_autocommit() {
-            self.idle().push(conn);
+            self.idle().push((std::thread::current().id(), conn));
         }
     }
 
@@ -186,5 +199,49 @@ fn blob(row: &Row<'_>, at: usize) -> Result<Vec<u8>, Error> {
             "expected a BLOB, found {:?}",
             other.data_type()
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Marks a connection (a per-connection setting) to tell it apart.
+    fn mark(conn: &Connection, kib: i64) {
+        conn.pragma_update(None, "cache_size", -kib).unwrap();
+    }
+
+    fn marked(conn: &Connection) -> i64 {
+        let v: i64 = conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .unwrap();
+        -v
+    }
+
+    #[test]
+    fn a_thread_gets_back_the_connection_it_returned_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (k INTEGER);")
+            .unwrap();
+        let pool = std::sync::Arc::new(ReadPool::new(path, Options::default()));
+        let mine = pool.checkout().unwrap();
+        mark(&mine, 1111);
+        let theirs = pool.checkout().unwrap();
+        mark(&theirs, 2222);
+        pool.checkin(mine);
+        // Another thread returns its connection after ours: the newest.
+        let other = pool.clone();
+        std::thread::spawn(move || other.checkin(theirs))
+            .join()
+            .unwrap();
+        // Ours comes back to us, not the newest.
+        let again = pool.checkout().unwrap();
+        assert_eq!(marked(&again), 1111);
+        // With none of ours idle, the newest of the rest.
+        let next = pool.checkout().unwrap();
+        assert_eq!(marked(&next), 2222);
     }
 }
