@@ -2,7 +2,11 @@
 GetAccountAuthorizationDetails, and soft mode."""
 
 import json
+import signal
+import socket
+import stat
 import subprocess
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -78,8 +82,6 @@ def test_policy_explain_command_reads_a_data_dir(srv):
     assert bad.returncode == 2 and "cannot be found" in bad.stderr
     # The control socket the command used: private to the directory's owner,
     # and it answers a malformed request with an error, not a crash.
-    import socket
-    import stat
     sock_path = srv.data_dir / "rampart.sock"
     assert stat.S_IMODE(sock_path.stat().st_mode) == 0o600
     for request in [b"{nope\n", b"[]\n", b"\n"]:
@@ -93,8 +95,6 @@ def test_policy_explain_command_reads_a_data_dir(srv):
 
 
 def test_policy_explain_reads_the_data_dir_of_a_stopped_or_killed_server(tmp_path):
-    import signal
-    import time
     s = Server(tmp_path / "data").start()
     iam = s.client("iam")
     iam.create_user(UserName="cli")

@@ -2,9 +2,10 @@
 //! [`rampart_storage::Engine`] on one SQLite database file in WAL mode.
 //!
 //! It owns the file layout of a data directory (`<dir>/rampart.db` and its
-//! `-wal` companion; locked by one process, `conn::lock_dir`), the writer thread that group-commits batches,
-//! and the pool of read connections. Why SQLite, and the measurements behind
-//! it, are in `docs/adr/0001-embedded-storage-engine.md`.
+//! `-wal` companion; locked by one process, `conn::lock_dir`), the writer
+//! thread that group-commits batches, and the pool of read connections. Why
+//! SQLite, and the measurements behind it, are in
+//! `docs/adr/0001-embedded-storage-engine.md`.
 //!
 //! It must not depend on anything DynamoDB-specific, nor on any Rampart crate
 //! but `rampart-storage`: it stores named trees of opaque byte keys and
