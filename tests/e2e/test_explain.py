@@ -1,7 +1,9 @@
 """Explaining decisions: the IAM policy simulator, `rampart policy explain`,
 GetAccountAuthorizationDetails, and soft mode."""
 
+import fcntl
 import json
+import os
 import signal
 import socket
 import stat
@@ -151,3 +153,59 @@ def test_bad_soft_mode_setting_is_refused_by_name(tmp_path):
                        env={"RAMPART_ROOT_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "PATH": "/usr/bin:/bin"})
     assert r.returncode == 2
     assert "soft_mode_accounts" in r.stderr
+
+
+def hold_directory(path, seconds):
+    """Holds the data directory's lock (the `flock` Rampart's storage engine
+    takes) from this process for `seconds`, as an offline `rampart policy
+    explain` does while it reads a stopped server's directory."""
+    fd = os.open(path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd, time.monotonic() + seconds
+
+
+def test_a_briefly_held_directory_delays_a_start_or_an_explain_instead_of_failing_it(tmp_path):
+    s = Server(tmp_path / "data").start()
+    iam = s.client("iam")
+    iam.create_user(UserName="cli")
+    iam.put_user_policy(UserName="cli", PolicyName="reads", PolicyDocument=ALLOW_GET)
+    s.stop()
+    # The server starts while the directory is held for a second: it waits,
+    # then serves (until session 8 it failed at once with "in use").
+    fd, until = hold_directory(s.data_dir, 1.0)
+    started = time.monotonic()
+    s.start(wait=False)
+    time.sleep(max(0.0, until - time.monotonic()))
+    assert s.proc.poll() is None, s.read_log()
+    os.close(fd)
+    s.wait_ready()
+    assert time.monotonic() - started >= 1.0
+    assert s.client().list_tables()["TableNames"] is not None
+    s.stop()
+    # `policy explain` on a stopped server's directory that another process
+    # holds for a second (and answers no socket): it waits, then reads it.
+    fd, until = hold_directory(s.data_dir, 1.0)
+    explain = subprocess.Popen(
+        [str(binary()), "policy", "explain", "--data-dir", str(s.data_dir),
+         "--principal", f"arn:aws:iam::{ACCOUNT}:user/cli", "--action", "dynamodb:GetItem", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(max(0.0, until - time.monotonic()))
+    assert explain.poll() is None
+    os.close(fd)
+    out, err = explain.communicate(timeout=60)
+    assert explain.returncode == 0, err
+    assert json.loads(out)["matched"][0]["sid"] == "Reads"
+    # Held for good (the lock is never let go): the start gives up after its
+    # wait with the reason, and so does explain.
+    fd, _ = hold_directory(s.data_dir, 0)
+    try:
+        second = subprocess.run([str(binary()), "serve", "--data-dir", str(s.data_dir), "--listen", "127.0.0.1:0"],
+                                capture_output=True, text=True, timeout=60, env=s.env)
+        assert second.returncode != 0 and "in use by another Rampart process" in second.stderr, second.stderr
+        refused = subprocess.run(
+            [str(binary()), "policy", "explain", "--data-dir", str(s.data_dir),
+             "--principal", f"arn:aws:iam::{ACCOUNT}:user/cli", "--action", "dynamodb:GetItem"],
+            capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2 and "in use" in refused.stderr, refused.stderr
+    finally:
+        os.close(fd)

@@ -11,12 +11,19 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rampart_core::{Clock, IdSource, OsRandom, SystemClock};
 use rampart_iam::policy::ContextValue;
 use rampart_iam::{Authorizer, AuthzInput};
 use rampart_storage::Engine;
 use rampart_storage_embedded::{Options, SqliteEngine};
+
+/// How long the command keeps asking while the data directory is held by a
+/// process that does not answer on the control socket (yet).
+const IN_USE_WAIT: Duration = Duration::from_secs(5);
+/// How often it asks again meanwhile.
+const IN_USE_POLL: Duration = Duration::from_millis(50);
 
 /// `rampart policy explain` flags.
 #[derive(Debug, clap::Args, serde::Serialize, serde::Deserialize)]
@@ -57,14 +64,24 @@ fn multivalued(key: &str) -> bool {
 
 /// Runs the command; returns the process exit code (0 allowed, 1 denied, 2 error).
 pub async fn run(args: ExplainArgs) -> Result<u8, String> {
-    if let Some(answer) = crate::admin::ask(&args.data_dir, &args).await? {
-        print!("{}", answer.output);
-        return Ok(answer.code);
-    }
-    let engine: Arc<dyn Engine> = Arc::new(
-        SqliteEngine::open(&args.data_dir, Options::default())
-            .map_err(|e| format!("data directory {}: {e}", args.data_dir.display()))?,
-    );
+    // The directory may be held by a server that is starting (its control
+    // socket not yet bound) or by another explain: ask again until one of the
+    // two answers, for a few seconds.
+    let started = Instant::now();
+    let engine = loop {
+        if let Some(answer) = crate::admin::ask(&args.data_dir, &args).await? {
+            print!("{}", answer.output);
+            return Ok(answer.code);
+        }
+        match SqliteEngine::open(&args.data_dir, Options::default()) {
+            Ok(engine) => break engine,
+            Err(rampart_storage::Error::InUse(_)) if started.elapsed() < IN_USE_WAIT => {
+                tokio::time::sleep(IN_USE_POLL).await;
+            }
+            Err(e) => return Err(format!("data directory {}: {e}", args.data_dir.display())),
+        }
+    };
+    let engine: Arc<dyn Engine> = Arc::new(engine);
     let ids: Arc<dyn IdSource> = Arc::new(OsRandom);
     let store = Arc::new(
         rampart_iam::store::IamStore::open(engine.clone(), ids.clone())

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -16,6 +16,10 @@ use rampart_storage::Engine;
 use rampart_storage_embedded::{Options, SqliteEngine};
 
 use crate::config::Settings;
+
+/// How long a starting server waits for its data directory while another
+/// process holds it (`SqliteEngine`'s directory lock).
+const DATA_DIR_LOCK_WAIT: Duration = Duration::from_secs(3);
 
 /// Starting or running the server failed.
 #[derive(Debug, thiserror::Error)]
@@ -122,12 +126,17 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         path: settings.data_dir.display().to_string(),
         reason: e.to_string(),
     })?;
+    // A `rampart policy explain` may hold a stopped server's directory for a
+    // moment: wait for it rather than fail the start. Another server holds
+    // it for good, and is reported after the wait.
+    let options = Options {
+        lock_wait: DATA_DIR_LOCK_WAIT,
+        ..Options::default()
+    };
     let engine: Arc<dyn Engine> = Arc::new(
-        SqliteEngine::open(&settings.data_dir, Options::default()).map_err(|e| {
-            StartError::DataDir {
-                path: settings.data_dir.display().to_string(),
-                reason: e.to_string(),
-            }
+        SqliteEngine::open(&settings.data_dir, options).map_err(|e| StartError::DataDir {
+            path: settings.data_dir.display().to_string(),
+            reason: e.to_string(),
         })?,
     );
 

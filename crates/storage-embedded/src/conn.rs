@@ -8,7 +8,7 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rampart_storage::{CommitSeq, Error};
 use rusqlite::{Connection, OpenFlags, ffi};
@@ -32,6 +32,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// GetItem), and the WAL index lives in heap memory instead of a `-shm` file.
 /// Another process cannot open the data directory while this one has it.
 const VFS: &std::ffi::CStr = c"unix-excl";
+
+/// How often [`lock_dir`] tries again while it waits for the directory.
+const LOCK_POLL: Duration = Duration::from_millis(25);
 
 /// The size (bytes) a checkpointed WAL file is truncated back to.
 const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
@@ -128,8 +131,10 @@ pub(crate) fn open_sync_handle(path: &Path) -> Option<File> {
     File::open(path).ok()
 }
 
-/// Opens `dir` and takes an exclusive `flock` on it, or fails at once if
-/// another process (or another engine of this one) holds the directory.
+/// Opens `dir` and takes an exclusive `flock` on it, or fails with
+/// [`Error::InUse`] if another process (or another engine of this one) still
+/// holds the directory after `wait` (zero: at once). Polls every
+/// [`LOCK_POLL`]; `flock` has no timed wait.
 ///
 /// The [`VFS`] already keeps a second process out, but only through its
 /// first `fcntl` lock on the database file, which SQLite retries for
@@ -137,17 +142,32 @@ pub(crate) fn open_sync_handle(path: &Path) -> Option<File> {
 /// what is wrong, immediately. `flock` and SQLite's `fcntl` locks do not
 /// interact on Linux, and closing this descriptor drops no lock of SQLite's
 /// (it is the directory, not the database file).
-pub(crate) fn lock_dir(dir: &Path) -> Result<File, Error> {
+pub(crate) fn lock_dir(dir: &Path, wait: Duration) -> Result<File, Error> {
     let handle =
         File::open(dir).map_err(|e| Error::Io(format!("opening {}: {e}", dir.display())))?;
-    match handle.try_lock() {
-        Ok(()) => Ok(handle),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Io(format!(
-            "{} is in use by another Rampart process (or another storage engine of this one)",
-            dir.display()
-        ))),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(Error::Io(format!("locking {}: {e}", dir.display())))
+    let started = Instant::now();
+    loop {
+        match handle.try_lock() {
+            Ok(()) => return Ok(handle),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let waited = started.elapsed();
+                if waited >= wait {
+                    let after = if wait.is_zero() {
+                        String::new()
+                    } else {
+                        format!(" (still after {} ms)", waited.as_millis())
+                    };
+                    return Err(Error::InUse(format!(
+                        "{} is in use by another Rampart process (or another storage engine of \
+                         this one){after}",
+                        dir.display()
+                    )));
+                }
+                std::thread::sleep(LOCK_POLL.min(wait.saturating_sub(waited)));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::Io(format!("locking {}: {e}", dir.display())));
+            }
         }
     }
 }

@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rampart_storage::{
     Batch, Committed, Direction, Engine, Error, KeyRange, Result, TreeName, Versioned,
@@ -71,6 +72,10 @@ pub struct Options {
     pub inline_read_rows: usize,
     /// SQLite page cache of each connection, in KiB (at least 64).
     pub cache_kib: u32,
+    /// How long [`SqliteEngine::open`] waits for a data directory held by
+    /// another process (a `rampart policy explain` reading it for a moment)
+    /// before it reports [`Error::InUse`]. Zero: report it at once.
+    pub lock_wait: Duration,
 }
 
 impl Default for Options {
@@ -81,6 +86,7 @@ impl Default for Options {
             max_group_bytes: 16 * 1024 * 1024,
             inline_read_rows: 128,
             cache_kib: 16 * 1024,
+            lock_wait: Duration::ZERO,
         }
     }
 }
@@ -163,7 +169,7 @@ impl SqliteEngine {
     pub fn open(dir: &Path, options: Options) -> Result<Self> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Io(format!("creating {}: {e}", dir.display())))?;
-        let dir_lock = lock_dir(dir)?;
+        let dir_lock = lock_dir(dir, options.lock_wait)?;
         let path = dir.join(DB_FILE);
         // Clamped so that no option value can make a constructor below
         // panic (tokio's semaphores and channels cap their sizes).

@@ -225,6 +225,7 @@ async fn extreme_options_are_clamped_not_fatal() {
             max_group_bytes: 0,
             inline_read_rows: 0,
             cache_kib: 0,
+            lock_wait: std::time::Duration::ZERO,
         },
         Options {
             max_readers: usize::MAX,
@@ -232,6 +233,7 @@ async fn extreme_options_are_clamped_not_fatal() {
             max_group_bytes: usize::MAX,
             inline_read_rows: usize::MAX,
             cache_kib: u32::MAX,
+            lock_wait: std::time::Duration::MAX,
         },
     ] {
         let dir = tempfile::tempdir().unwrap();
@@ -282,7 +284,7 @@ async fn a_directory_in_use_is_refused_at_once_and_free_again_after_close() {
     let first = open(dir.path());
     let started = std::time::Instant::now();
     let second = SqliteEngine::open(dir.path(), Options::default());
-    let Err(Error::Io(message)) = second else {
+    let Err(Error::InUse(message)) = second else {
         panic!("a second engine on the same directory must be refused: {second:?}");
     };
     assert!(message.contains("in use"), "{message}");
@@ -301,4 +303,64 @@ async fn a_directory_in_use_is_refused_at_once_and_free_again_after_close() {
     // VFS): the WAL index is in memory, no `-shm` file is created.
     assert!(!dir.path().join("rampart.db-shm").exists());
     again.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_open_with_a_lock_wait_gets_the_directory_once_its_holder_lets_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(dir.path());
+    let waiting = Options {
+        lock_wait: std::time::Duration::from_secs(30),
+        ..Options::default()
+    };
+    // The holder closes its engine a moment after the second open started
+    // waiting; the second open then succeeds instead of failing.
+    let path = dir.path().to_path_buf();
+    let second = std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let engine = SqliteEngine::open(&path, waiting);
+        (engine, started.elapsed())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !second.is_finished(),
+        "the second open must wait for the lock"
+    );
+    let mut b = Batch::new();
+    b.put("t", b"k".to_vec(), b"v".to_vec());
+    first.commit(b).await.unwrap();
+    first.close().await.unwrap();
+    drop(first);
+    let (engine, waited) = second.join().unwrap();
+    let engine = engine.unwrap();
+    assert!(
+        waited >= std::time::Duration::from_millis(300),
+        "{waited:?}"
+    );
+    assert!(engine.get("t", b"k").await.unwrap().is_some());
+    engine.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_open_with_a_lock_wait_gives_up_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(dir.path());
+    let started = std::time::Instant::now();
+    let second = SqliteEngine::open(
+        dir.path(),
+        Options {
+            lock_wait: std::time::Duration::from_millis(200),
+            ..Options::default()
+        },
+    );
+    let waited = started.elapsed();
+    let Err(Error::InUse(message)) = second else {
+        panic!("the directory is still held: {second:?}");
+    };
+    assert!(message.contains("still after"), "{message}");
+    assert!(
+        waited >= std::time::Duration::from_millis(200),
+        "{waited:?}"
+    );
+    first.close().await.unwrap();
 }

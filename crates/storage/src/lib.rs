@@ -235,6 +235,10 @@ pub enum Error {
     /// The engine has been closed.
     #[error("storage engine closed")]
     Closed,
+    /// The engine's files are held by another process (or another engine of
+    /// this one); nothing was opened. Worth retrying once the holder is gone.
+    #[error("storage in use: {0}")]
+    InUse(String),
 }
 
 /// Result alias for storage calls.
