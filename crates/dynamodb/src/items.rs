@@ -944,6 +944,11 @@ impl DynamoDb {
                                     )));
                                 }
                             }
+                            if old.is_none() && u.only_removes() {
+                                // Nothing to take away from an item that does not exist:
+                                // it is not created (`UpdateExpr::only_removes`).
+                                return Ok((None, Vec::new()));
+                            }
                             u.apply(&mut item).map_err(expr_err)?
                         }
                         None => Vec::new(),

@@ -412,6 +412,11 @@ impl DynamoDb {
                     }
                     "Put" => a.put.clone(),
                     "Delete" => None,
+                    // An update that only removes attributes does not create an item
+                    // (`UpdateExpr::only_removes`).
+                    _ if old.is_none() && a.update.as_ref().is_some_and(|u| u.only_removes()) => {
+                        None
+                    }
                     _ => {
                         let mut item = old.clone().unwrap_or_else(|| a.key_item.clone());
                         let applied = a

@@ -68,11 +68,13 @@ fn leaf() -> impl Strategy<Value = Condition> {
         1 => path().prop_map(|p| Operand::Size(Box::new(Operand::Path(p)))),
     ];
     prop_oneof![
-        (left, cmp_op(), value()).prop_map(|(l, op, v)| Condition::Compare(
-            l,
-            op,
-            Operand::Value(v)
-        )),
+        // `<`, `<=`, `>`, `>=` with a value that cannot be ordered (BOOL, NULL, a list) is
+        // refused when parsed: such comparisons do not print from a valid expression.
+        (left, cmp_op(), value())
+            .prop_filter("an ordering comparison needs S, N or B", |(_, op, v)| {
+                matches!(op, CmpOp::Eq | CmpOp::Ne) || matches!(v.type_name(), "S" | "N" | "B")
+            })
+            .prop_map(|(l, op, v)| Condition::Compare(l, op, Operand::Value(v))),
         (path(), -100i64..100, 0i64..100).prop_map(|(p, lo, w)| Condition::Between(
             Operand::Path(p),
             Operand::Value(AttributeValue::N(Number::from(lo))),

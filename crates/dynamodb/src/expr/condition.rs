@@ -166,12 +166,17 @@ impl Cx<'_, '_> {
                 let (l, r) = (self.operand(l), self.operand(r));
                 let (l, r) = (l?, r?);
                 self.distinct(op.text(), &l, &r);
+                if !matches!(op, RawCmp::Eq | RawCmp::Ne) {
+                    self.ordered_operands(op.text(), [&l, &r]);
+                }
                 Some(Condition::Compare(l, (*op).into(), r))
             }
             RawCond::Between(x, lo, hi) => {
                 let (x, lo, hi) = (self.operand(x), self.operand(lo), self.operand(hi));
                 let (x, lo, hi) = (x?, lo?, hi?);
-                self.between_bounds(&lo, &hi);
+                if self.ordered_operands("BETWEEN", [&x, &lo, &hi]) {
+                    self.between_bounds(&lo, &hi);
+                }
                 Some(Condition::Between(x, lo, hi))
             }
             RawCond::In(x, list) => {
@@ -206,6 +211,22 @@ impl Cx<'_, '_> {
                 ),
             );
         }
+    }
+
+    /// `<`, `<=`, `>`, `>=` and BETWEEN order strings, numbers and binaries only. An operand
+    /// whose type is known here (a value, `size`) and is another type makes the expression
+    /// invalid, where a stored attribute of another type only makes the comparison false.
+    /// Returns whether every operand may be ordered.
+    fn ordered_operands<const N: usize>(&mut self, op: &str, operands: [&Operand; N]) -> bool {
+        for o in operands {
+            if let Some(t) = static_type(o)
+                && !matches!(t, "S" | "N" | "B")
+            {
+                self.operand_type(op, t);
+                return false;
+            }
+        }
+        true
     }
 
     fn between_bounds(&mut self, lo: &Operand, hi: &Operand) {

@@ -128,8 +128,7 @@ pub struct LegacyCondition {
 }
 
 /// `AttributeUpdates` action (default PUT).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttributeAction {
     /// Add to a number or set.
     Add,
@@ -145,8 +144,23 @@ pub enum AttributeAction {
 pub struct AttributeValueUpdate {
     /// The operand.
     pub value: Option<AttributeValue>,
-    /// The action (PUT when absent).
-    pub action: Option<AttributeAction>,
+    /// The action (PUT when absent): `ADD`, `PUT` or `DELETE`, checked by
+    /// [`attribute_updates_to_update`] (another value is a ValidationException naming it, not a
+    /// SerializationException).
+    pub action: Option<String>,
+}
+
+impl AttributeAction {
+    fn parse(attr: &str, action: &str) -> Result<Self, ExprError> {
+        match action {
+            "ADD" => Ok(Self::Add),
+            "PUT" => Ok(Self::Put),
+            "DELETE" => Ok(Self::Delete),
+            other => Err(ExprError::new(format!(
+                "1 validation error detected: Value '{other}' at 'attributeUpdates.{attr}.member.action' failed to satisfy constraint: Member must satisfy enum value set: [ADD, PUT, DELETE]"
+            ))),
+        }
+    }
 }
 
 fn invalid(detail: impl std::fmt::Display) -> ExprError {
@@ -351,7 +365,10 @@ pub fn attribute_updates_to_update(
     let mut actions = Vec::new();
     for (attr, u) in updates {
         let path = Path::attribute(attr);
-        let action = u.action.unwrap_or(AttributeAction::Put);
+        let action = match &u.action {
+            Some(a) => AttributeAction::parse(attr, a)?,
+            None => AttributeAction::Put,
+        };
         let action = match (action, &u.value) {
             (AttributeAction::Put, Some(v)) => {
                 UpdateAction::Set(path, SetValue::Operand(UpdateOperand::Value(v.clone())))
@@ -360,7 +377,11 @@ pub fn attribute_updates_to_update(
             (AttributeAction::Delete, Some(v)) if v.is_set() => {
                 UpdateAction::Delete(path, v.clone())
             }
-            (AttributeAction::Add, Some(v)) if v.is_set() || matches!(v, AttributeValue::N(_)) => {
+            // AWS quirk: ADD also appends a list to a list (undocumented; observed, recorded
+            // by ScyllaDB's Alternator tests).
+            (AttributeAction::Add, Some(v))
+                if v.is_set() || matches!(v, AttributeValue::N(_) | AttributeValue::L(_)) =>
+            {
                 UpdateAction::Add(path, v.clone())
             }
             (AttributeAction::Put | AttributeAction::Add, None) => {
@@ -384,7 +405,7 @@ pub fn attribute_updates_to_update(
         };
         actions.push(action);
     }
-    Ok(UpdateExpr::new(actions))
+    Ok(UpdateExpr::from_attribute_updates(actions))
 }
 
 /// `AttributesToGet` as a projection.

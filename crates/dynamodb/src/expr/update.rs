@@ -78,6 +78,10 @@ impl UpdateAction {
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpdateExpr {
     actions: Vec<UpdateAction>,
+    /// Built from the legacy `AttributeUpdates`: ADD and DELETE report a type mismatch in
+    /// that API's words ("Type mismatch for attribute to update"), and ADD of a list appends
+    /// to a list (an expression's ADD takes numbers and sets only, checked when parsed).
+    legacy: bool,
 }
 
 const CONDITION_FUNCTIONS: [&str; 6] = [
@@ -265,6 +269,18 @@ impl Cx<'_, '_> {
                     };
                     Some(UpdateOperand::IfNotExists(path, Box::new(b)))
                 } else {
+                    // AWS quirk: list_append takes if_not_exists as an operand but not
+                    // another list_append (observed, recorded by ScyllaDB's Alternator tests).
+                    if [&a, &b]
+                        .iter()
+                        .any(|o| matches!(o, UpdateOperand::ListAppend(..)))
+                    {
+                        self.found.add(
+                            prio::TYPE,
+                            "The function is not allowed to be used this way in an expression; function: list_append",
+                        );
+                        return None;
+                    }
                     for o in [&a, &b] {
                         if let UpdateOperand::Value(v) = o
                             && v.type_name() != "L"
@@ -429,13 +445,11 @@ fn get_at<'a>(item: &'a Item, path: &Path) -> Option<&'a AttributeValue> {
     path.resolve(item)
 }
 
+/// Removes what `path` names. AWS quirk: a missing last step is nothing to remove, but a
+/// missing or mistyped step before it (`REMOVE a.b` where `a` is absent or not a map) is "The
+/// document path provided in the update expression is invalid for update", as for SET.
 fn remove_at(item: &mut Item, path: &Path) -> Result<(), ExprError> {
-    let parent = match parent_mut(item, path) {
-        Ok(p) => p,
-        // A missing parent: nothing to remove.
-        Err(_) => return Ok(()),
-    };
-    match (parent, last_step(path)) {
+    match (parent_mut(item, path)?, last_step(path)) {
         (None, _) => {
             item.remove(path.top_level());
         }
@@ -461,9 +475,16 @@ fn union<T: PartialEq + Clone>(mut a: Vec<T>, b: &[T]) -> Vec<T> {
     a
 }
 
+fn type_mismatch() -> ExprError {
+    ExprError::new("Type mismatch for attribute to update")
+}
+
+/// ADD of `v` to what `existing` holds; `mismatch` is the error for operands of different
+/// types. A list `v` (legacy `AttributeUpdates` only) appends to a list.
 fn add_values(
     existing: Option<&AttributeValue>,
     v: &AttributeValue,
+    mismatch: fn() -> ExprError,
 ) -> Result<AttributeValue, ExprError> {
     use AttributeValue as V;
     Ok(match (existing, v) {
@@ -472,7 +493,8 @@ fn add_values(
         (Some(V::Ss(a)), V::Ss(b)) => V::Ss(union(a.clone(), b)),
         (Some(V::Ns(a)), V::Ns(b)) => V::Ns(union(a.clone(), b)),
         (Some(V::Bs(a)), V::Bs(b)) => V::Bs(union(a.clone(), b)),
-        _ => return Err(wrong_type()),
+        (Some(V::L(a)), V::L(b)) => V::L(a.iter().chain(b).cloned().collect()),
+        _ => return Err(mismatch()),
     })
 }
 
@@ -480,13 +502,14 @@ fn add_values(
 fn delete_values(
     existing: &AttributeValue,
     v: &AttributeValue,
+    mismatch: fn() -> ExprError,
 ) -> Result<Option<AttributeValue>, ExprError> {
     use AttributeValue as V;
     let out = match (existing, v) {
         (V::Ss(a), V::Ss(b)) => V::Ss(a.iter().filter(|x| !b.contains(x)).cloned().collect()),
         (V::Ns(a), V::Ns(b)) => V::Ns(a.iter().filter(|x| !b.contains(x)).cloned().collect()),
         (V::Bs(a), V::Bs(b)) => V::Bs(a.iter().filter(|x| !b.contains(x)).cloned().collect()),
-        _ => return Err(wrong_type()),
+        _ => return Err(mismatch()),
     };
     let empty = match &out {
         V::Ss(x) => x.is_empty(),
@@ -500,12 +523,36 @@ fn delete_values(
 impl UpdateExpr {
     /// An update from actions (for the legacy `AttributeUpdates` conversion and tests).
     pub fn new(actions: Vec<UpdateAction>) -> Self {
-        UpdateExpr { actions }
+        UpdateExpr {
+            actions,
+            legacy: false,
+        }
+    }
+
+    /// An update converted from the legacy `AttributeUpdates` (see the `legacy` field).
+    pub fn from_attribute_updates(actions: Vec<UpdateAction>) -> Self {
+        UpdateExpr {
+            actions,
+            legacy: true,
+        }
     }
 
     /// The actions, in order.
     pub fn actions(&self) -> &[UpdateAction] {
         &self.actions
+    }
+
+    /// Whether the update only takes away: REMOVE and DELETE (of set members), or
+    /// `AttributeUpdates` DELETE with or without a value. AWS quirk: such an update of an item
+    /// that does not exist leaves it not existing (no error, no item holding only its key),
+    /// where any other update, an empty one included, creates it (observed, recorded by
+    /// ScyllaDB's Alternator tests).
+    pub fn only_removes(&self) -> bool {
+        !self.actions.is_empty()
+            && self
+                .actions
+                .iter()
+                .all(|a| matches!(a, UpdateAction::Remove(_) | UpdateAction::Delete(..)))
     }
 
     /// Applies the update to `item` (pass an empty item when none exists). On error `item` is
@@ -520,6 +567,11 @@ impl UpdateExpr {
                 sets.push((path, value.eval(&old)?));
             }
         }
+        // "If you add multiple elements in a single SET operation, the elements are sorted in
+        // order by element number" (Developer Guide, update expressions): list indexes past the
+        // end append in index order, not in the expression's. Paths of one update never
+        // overlap, so ordering them changes nothing else.
+        sets.sort_by(|a, b| a.0.cmp(b.0));
         for (path, v) in sets {
             set_at(&mut new, path, v)?;
         }
@@ -536,15 +588,20 @@ impl UpdateExpr {
         for p in removes {
             remove_at(&mut new, p)?;
         }
+        let mismatch = if self.legacy {
+            type_mismatch
+        } else {
+            wrong_type
+        };
         for a in &self.actions {
             match a {
                 UpdateAction::Add(path, v) => {
-                    let sum = add_values(get_at(&new, path), v)?;
+                    let sum = add_values(get_at(&new, path), v, mismatch)?;
                     set_at(&mut new, path, sum)?;
                 }
                 UpdateAction::Delete(path, v) => {
                     if let Some(existing) = get_at(&new, path) {
-                        match delete_values(existing, v)? {
+                        match delete_values(existing, v, mismatch)? {
                             Some(rest) => set_at(&mut new, path, rest)?,
                             None => remove_at(&mut new, path)?,
                         }

@@ -1,0 +1,176 @@
+"""Update and condition semantics that DynamoDB has and its documentation barely states,
+checked through boto3: which comparisons are invalid rather than false, how SET orders list
+appends, which document paths REMOVE refuses, which updates do not create a missing item, and
+the legacy AttributeUpdates' own rules. Observed against DynamoDB and recorded by ScyllaDB's
+Alternator tests and dynalite (see docs/compatibility.md)."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import create_table
+
+
+def error_of(excinfo):
+    r = excinfo.value.response
+    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture
+def raw(server):
+    """A client without botocore's own parameter checks, so the server's are seen."""
+    return server.client(parameter_validation=False)
+
+
+@pytest.fixture
+def table(ddb, table_name):
+    create_table(ddb, table_name)
+    return table_name
+
+
+def item(ddb, table, pk):
+    return ddb.get_item(TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True).get("Item")
+
+
+@pytest.mark.parametrize("value,type_name", [
+    ({"L": [{"N": "1"}]}, "L"), ({"BOOL": True}, "BOOL"), ({"NULL": True}, "NULL"),
+    ({"M": {}}, "M"), ({"SS": ["a"]}, "SS"),
+])
+def test_ordering_a_value_that_cannot_be_ordered_is_invalid_not_false(ddb, table, value, type_name):
+    ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "a": {"N": "1"}})
+    for op in ["<", "<=", ">", ">="]:
+        with pytest.raises(ClientError) as e:
+            ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, UpdateExpression="SET z = :n",
+                            ConditionExpression=f"a {op} :v",
+                            ExpressionAttributeValues={":n": {"N": "2"}, ":v": value})
+        assert error_of(e) == ("ValidationException",
+                               "Invalid ConditionExpression: Incorrect operand type for operator or function; "
+                               f"operator or function: {op}, operand type: {type_name}", 400)
+    with pytest.raises(ClientError) as e:
+        ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, UpdateExpression="SET z = :n",
+                        ConditionExpression="a BETWEEN :v AND :v",
+                        ExpressionAttributeValues={":n": {"N": "2"}, ":v": value})
+    assert error_of(e)[:2] == ("ValidationException",
+                               "Invalid ConditionExpression: Incorrect operand type for operator or function; "
+                               f"operator or function: BETWEEN, operand type: {type_name}")
+    with pytest.raises(ClientError) as e:
+        ddb.scan(TableName=table, FilterExpression="a > :v", ExpressionAttributeValues={":v": value})
+    assert error_of(e)[1].startswith("Invalid FilterExpression: Incorrect operand type")
+    # Nothing was written.
+    assert "z" not in item(ddb, table, "k")
+
+
+def test_ordering_a_stored_attribute_of_another_type_is_only_false(ddb, table):
+    ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "a": {"L": []}})
+    for cond, values in [("a < :v", {":v": {"N": "1"}}), ("q < :v", {":v": {"S": "x"}}),
+                         ("a BETWEEN :v AND :w", {":v": {"N": "1"}, ":w": {"N": "2"}})]:
+        with pytest.raises(ClientError) as e:
+            ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, UpdateExpression="SET z = :z",
+                            ConditionExpression=cond, ExpressionAttributeValues={":z": {"N": "1"}, **values})
+        assert error_of(e)[0] == "ConditionalCheckFailedException"
+    # Equality takes any type.
+    ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, UpdateExpression="SET z = :z",
+                    ConditionExpression="a = :l", ExpressionAttributeValues={":z": {"N": "1"}, ":l": {"L": []}})
+    assert item(ddb, table, "k")["z"] == {"N": "1"}
+
+
+def test_set_appends_list_elements_past_the_end_in_index_order(ddb, table):
+    ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "a": {"L": [{"S": "one"}, {"S": "two"}]}})
+    ddb.update_item(TableName=table, Key={"pk": {"S": "k"}},
+                    UpdateExpression="SET a[84] = :a1, a[37] = :a2, a[17] = :a3, a[50] = :a4, a[0] = :z",
+                    ExpressionAttributeValues={":a1": {"S": "a1"}, ":a2": {"S": "a2"}, ":a3": {"S": "a3"},
+                                               ":a4": {"S": "a4"}, ":z": {"S": "zero"}})
+    assert [v["S"] for v in item(ddb, table, "k")["a"]["L"]] == ["zero", "two", "a3", "a2", "a4", "a1"]
+
+
+@pytest.mark.parametrize("expression", ["REMOVE s.c", "REMOVE l.c", "REMOVE gone.c", "REMOVE s[0]",
+                                        "REMOVE gone[0]", "REMOVE m.gone.c"])
+def test_remove_through_a_missing_or_mistyped_parent_is_an_invalid_path(ddb, table, expression):
+    stored = {"pk": {"S": "k"}, "s": {"S": "hello"}, "l": {"L": [{"S": "hi"}]}, "m": {"M": {}}}
+    ddb.put_item(TableName=table, Item=stored)
+    with pytest.raises(ClientError) as e:
+        ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, UpdateExpression=expression)
+    assert error_of(e) == ("ValidationException",
+                           "The document path provided in the update expression is invalid for update", 400)
+    assert item(ddb, table, "k") == stored
+
+
+def test_remove_of_a_missing_last_step_changes_nothing(ddb, table):
+    stored = {"pk": {"S": "k"}, "l": {"L": [{"S": "hi"}]}, "m": {"M": {"x": {"N": "1"}}}}
+    ddb.put_item(TableName=table, Item=stored)
+    ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, UpdateExpression="REMOVE gone, m.y, l[5]")
+    assert item(ddb, table, "k") == stored
+
+
+def test_list_append_does_not_nest_in_list_append(ddb, table):
+    with pytest.raises(ClientError) as e:
+        ddb.update_item(TableName=table, Key={"pk": {"S": "k"}},
+                        UpdateExpression="SET a = list_append(list_append(:a, :b), :c)",
+                        ExpressionAttributeValues={":a": {"L": []}, ":b": {"L": []}, ":c": {"L": []}})
+    assert error_of(e) == ("ValidationException",
+                           "Invalid UpdateExpression: The function is not allowed to be used this way in an "
+                           "expression; function: list_append", 400)
+    assert item(ddb, table, "k") is None
+    # if_not_exists inside list_append is fine.
+    for tail in (["cat"], ["dog"]):
+        ddb.update_item(TableName=table, Key={"pk": {"S": "k"}},
+                        UpdateExpression="SET a = list_append(if_not_exists(a, :empty), :t)",
+                        ExpressionAttributeValues={":empty": {"L": [{"S": "x"}]},
+                                                   ":t": {"L": [{"S": s} for s in tail]}})
+    assert [v["S"] for v in item(ddb, table, "k")["a"]["L"]] == ["x", "cat", "dog"]
+
+
+@pytest.mark.parametrize("update", [
+    {"UpdateExpression": "REMOVE a"},
+    {"UpdateExpression": "REMOVE a.b"},
+    {"UpdateExpression": "REMOVE a, b[2]"},
+    {"UpdateExpression": "DELETE s :s", "ExpressionAttributeValues": {":s": {"SS": ["x"]}}},
+    {"AttributeUpdates": {"a": {"Action": "DELETE"}}},
+    {"AttributeUpdates": {"a": {"Action": "DELETE", "Value": {"NS": ["4"]}}}},
+])
+def test_an_update_that_only_takes_away_does_not_create_a_missing_item(ddb, table, update):
+    ddb.update_item(TableName=table, Key={"pk": {"S": "new"}}, **update)
+    assert item(ddb, table, "new") is None
+    # The same inside a transaction.
+    ddb.transact_write_items(TransactItems=[{"Update": {"TableName": table, "Key": {"pk": {"S": "tx"}},
+                                                        "UpdateExpression": "REMOVE a"}}])
+    assert item(ddb, table, "tx") is None
+
+
+def test_any_other_update_of_a_missing_item_creates_it(ddb, table):
+    ddb.update_item(TableName=table, Key={"pk": {"S": "empty"}}, AttributeUpdates={})
+    assert item(ddb, table, "empty") == {"pk": {"S": "empty"}}
+    ddb.update_item(TableName=table, Key={"pk": {"S": "mixed"}}, UpdateExpression="SET b = :v REMOVE a",
+                    ExpressionAttributeValues={":v": {"N": "1"}})
+    assert item(ddb, table, "mixed") == {"pk": {"S": "mixed"}, "b": {"N": "1"}}
+
+
+def test_attribute_updates_action_must_be_add_put_or_delete(raw, table):
+    with pytest.raises(ClientError) as e:
+        raw.update_item(TableName=table, Key={"pk": {"S": "k"}},
+                        AttributeUpdates={"attr": {"Action": "NONEXISTENT", "Value": {"S": "v"}}})
+    assert error_of(e) == ("ValidationException",
+                           "1 validation error detected: Value 'NONEXISTENT' at 'attributeUpdates.attr.member.action' "
+                           "failed to satisfy constraint: Member must satisfy enum value set: [ADD, PUT, DELETE]", 400)
+    assert raw.get_item(TableName=table, Key={"pk": {"S": "k"}}).get("Item") is None
+
+
+def test_attribute_updates_add_appends_lists_and_reports_type_mismatches(ddb, table):
+    key = {"pk": {"S": "k"}}
+    ddb.put_item(TableName=table, Item={**key, "a": {"L": [{"N": "1"}]}, "n": {"NS": ["1", "2"]}})
+    ddb.update_item(TableName=table, Key=key, AttributeUpdates={
+        "a": {"Action": "ADD", "Value": {"L": [{"N": "2"}, {"S": "x"}]}},
+        "b": {"Action": "ADD", "Value": {"L": [{"N": "7"}]}}})
+    got = item(ddb, table, "k")
+    assert got["a"] == {"L": [{"N": "1"}, {"N": "2"}, {"S": "x"}]} and got["b"] == {"L": [{"N": "7"}]}
+    for update in [{"n": {"Action": "ADD", "Value": {"SS": ["a"]}}},
+                   {"n": {"Action": "DELETE", "Value": {"SS": ["a"]}}},
+                   {"a": {"Action": "ADD", "Value": {"N": "1"}}}]:
+        with pytest.raises(ClientError) as e:
+            ddb.update_item(TableName=table, Key=key, AttributeUpdates=update)
+        assert error_of(e) == ("ValidationException", "Type mismatch for attribute to update", 400)
+    assert item(ddb, table, "k") == got
+    # An update expression's ADD takes numbers and sets only, and says so in its own words.
+    with pytest.raises(ClientError) as e:
+        ddb.update_item(TableName=table, Key=key, UpdateExpression="ADD n :s",
+                        ExpressionAttributeValues={":s": {"SS": ["a"]}})
+    assert error_of(e)[1] == "An operand in the update expression has an incorrect data type"
