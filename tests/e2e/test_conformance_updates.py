@@ -174,3 +174,90 @@ def test_attribute_updates_add_appends_lists_and_reports_type_mismatches(ddb, ta
         ddb.update_item(TableName=table, Key=key, UpdateExpression="ADD n :s",
                         ExpressionAttributeValues={":s": {"SS": ["a"]}})
     assert error_of(e)[1] == "An operand in the update expression has an incorrect data type"
+
+
+WITHOUT = "ConditionalOperator cannot be used without Filter or Expected"
+TWO_OR_MORE = "ConditionalOperator can only be used when Filter or Expected has two or more elements"
+
+
+def cond(v):
+    return {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": v}]}
+
+
+def test_conditional_operator_needs_two_or_more_conditions(ddb, table):
+    key = {"pk": {"S": "k"}}
+    calls = [
+        (lambda **kw: ddb.update_item(TableName=table, Key=key,
+                                      AttributeUpdates={"a": {"Value": {"S": "v"}, "Action": "PUT"}}, **kw), "Expected"),
+        (lambda **kw: ddb.put_item(TableName=table, Item=key, **kw), "Expected"),
+        (lambda **kw: ddb.delete_item(TableName=table, Key=key, **kw), "Expected"),
+        (lambda **kw: ddb.scan(TableName=table, **kw), "ScanFilter"),
+        (lambda **kw: ddb.query(TableName=table, KeyConditions={"pk": cond("k")}, **kw), "QueryFilter"),
+    ]
+    for call, conditions in calls:
+        for extra, message in [({}, WITHOUT), ({conditions: {}}, WITHOUT), ({conditions: {"a": cond("x")}}, TWO_OR_MORE)]:
+            with pytest.raises(ClientError) as e:
+                call(ConditionalOperator="OR", **extra)
+            assert error_of(e) == ("ValidationException", message, 400), (conditions, extra)
+    assert item(ddb, table, "k") is None
+    # Two conditions: accepted.
+    ddb.put_item(TableName=table, Item={**key, "a": {"S": "x"}}, ConditionalOperator="OR",
+                 Expected={"a": {"Exists": False}, "b": {"Exists": False}})
+    assert item(ddb, table, "k") == {**key, "a": {"S": "x"}}
+
+
+def test_conditional_operator_is_a_non_expression_parameter(ddb, table):
+    with pytest.raises(ClientError) as e:
+        ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, ConditionalOperator="AND",
+                        UpdateExpression="SET a = :v", ExpressionAttributeValues={":v": {"S": "x"}})
+    assert error_of(e)[1] == ("Can not use both expression and non-expression parameters in the same request: "
+                              "Non-expression parameters: {ConditionalOperator} "
+                              "Expression parameters: {UpdateExpression}")
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName=table, Item={"pk": {"S": "k"}}, Expected={"a": cond("x")},
+                     ConditionalOperator="AND", ConditionExpression="attribute_exists(pk)")
+    assert error_of(e)[1] == ("Can not use both expression and non-expression parameters in the same request: "
+                              "Non-expression parameters: {Expected, ConditionalOperator} "
+                              "Expression parameters: {ConditionExpression}")
+
+
+def test_legacy_not_contains_is_false_for_a_missing_attribute(ddb, table):
+    ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "s": {"SS": ["a"]}})
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "z": {"N": "1"}},
+                     Expected={"q": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [{"S": "b"}]}})
+    assert error_of(e)[0] == "ConditionalCheckFailedException"
+    ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "s": {"SS": ["a"]}, "z": {"N": "1"}},
+                 Expected={"s": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [{"S": "b"}]}})
+    # NE, by contrast, holds for a missing attribute.
+    ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "z": {"N": "2"}},
+                 Expected={"q": {"ComparisonOperator": "NE", "AttributeValueList": [{"S": "b"}]}})
+    assert item(ddb, table, "k")["z"] == {"N": "2"}
+
+
+def test_updated_new_reads_every_named_path_in_the_new_item(ddb, table):
+    ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "a": {"M": {"c": {"L": [{"N": "1"}, {"N": "2"}, {"N": "3"}]}}},
+                                        "b": {"N": "1"}})
+    r = ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, ReturnValues="UPDATED_NEW",
+                        UpdateExpression="REMOVE a.c[1], b")
+    # The removed element's index now names its successor; the removed attribute is gone.
+    assert r["Attributes"] == {"a": {"M": {"c": {"L": [{"N": "3"}]}}}}
+    r = ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, ReturnValues="UPDATED_NEW",
+                        UpdateExpression="SET a.c[100] = :v", ExpressionAttributeValues={":v": {"N": "9"}})
+    assert "Attributes" not in r
+
+
+def test_document_paths_have_at_most_32_levels(ddb, table):
+    ddb.get_item(TableName=table, Key={"pk": {"S": "k"}}, ProjectionExpression="a" + ".b" * 31)
+    for call, kind in [
+        (lambda p: ddb.get_item(TableName=table, Key={"pk": {"S": "k"}}, ProjectionExpression=p), "ProjectionExpression"),
+        (lambda p: ddb.put_item(TableName=table, Item={"pk": {"S": "k"}}, ConditionExpression=f"attribute_exists({p})"),
+         "ConditionExpression"),
+        (lambda p: ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, UpdateExpression=f"REMOVE {p}"),
+         "UpdateExpression"),
+    ]:
+        with pytest.raises(ClientError) as e:
+            call("a" + ".b" * 32)
+        assert error_of(e) == ("ValidationException",
+                               f"Invalid {kind}: The document path has too many nesting levels; nesting levels: 33", 400)
+    assert item(ddb, table, "k") is None

@@ -323,6 +323,10 @@ impl DynamoDb {
             input.expression_attribute_names.is_some(),
             input.expression_attribute_values.is_some(),
         )?;
+        crate::items::check_conditional_operator(
+            &input.conditional_operator,
+            input.query_filter.as_ref().map(|f| f.len()),
+        )?;
         let legacy_filter = match &input.query_filter {
             Some(f) => {
                 expr::legacy::filter_to_condition(f, conditional_op(&input.conditional_operator)?)
@@ -330,11 +334,6 @@ impl DynamoDb {
             }
             None => None,
         };
-        if input.conditional_operator.is_some() && input.query_filter.is_none() {
-            return Err(invalid(
-                "ConditionalOperator can only be used when Expected or QueryFilter/ScanFilter are present",
-            ));
-        }
         let legacy_projection = match &input.attributes_to_get {
             Some(a) => Some(expr::legacy::attributes_to_get_to_projection(a).map_err(expr_err)?),
             None => None,
@@ -514,6 +513,10 @@ impl DynamoDb {
             Some(a) => Some(expr::legacy::attributes_to_get_to_projection(a).map_err(expr_err)?),
             None => None,
         };
+        crate::items::check_conditional_operator(
+            &input.conditional_operator,
+            input.scan_filter.as_ref().map(|f| f.len()),
+        )?;
         let legacy_filter = match &input.scan_filter {
             Some(f) => {
                 expr::legacy::filter_to_condition(f, conditional_op(&input.conditional_operator)?)
@@ -521,11 +524,6 @@ impl DynamoDb {
             }
             None => None,
         };
-        if input.conditional_operator.is_some() && input.scan_filter.is_none() {
-            return Err(invalid(
-                "ConditionalOperator can only be used when Expected or QueryFilter/ScanFilter are present",
-            ));
-        }
         let mut p = placeholders(
             &input.expression_attribute_names,
             &input.expression_attribute_values,

@@ -218,7 +218,12 @@ fn to_condition(attr: &str, op: ComparisonOperator, values: &[AttributeValue]) -
         C::NotNull => Condition::AttributeExists(path()),
         C::Null => Condition::AttributeNotExists(path()),
         C::Contains => Condition::Contains(lhs(), v(0)),
-        C::NotContains => Condition::Not(Box::new(Condition::Contains(lhs(), v(0)))),
+        // AWS quirk: NOT_CONTAINS is false for a missing attribute, as CONTAINS is (while NE
+        // is true): observed, recorded by ScyllaDB's Alternator tests.
+        C::NotContains => Condition::And(
+            Box::new(Condition::AttributeExists(path())),
+            Box::new(Condition::Not(Box::new(Condition::Contains(lhs(), v(0))))),
+        ),
         C::BeginsWith => Condition::BeginsWith(lhs(), v(0)),
         C::In => Condition::In(lhs(), values.iter().cloned().map(Operand::Value).collect()),
         C::Between => Condition::Between(lhs(), v(0), v(1)),

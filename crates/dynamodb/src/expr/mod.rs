@@ -445,6 +445,17 @@ pub(crate) fn resolve_path(
 ) -> Option<Path> {
     let mut elements = Vec::with_capacity(raw.len());
     let mut ok = true;
+    // Observed on DynamoDB (ScyllaDB's Alternator tests): 32 levels, the attribute included.
+    if raw.len() > crate::value::MAX_NESTING_DEPTH {
+        found.add(
+            prio::UNDEFINED,
+            format!(
+                "The document path has too many nesting levels; nesting levels: {}",
+                raw.len()
+            ),
+        );
+        ok = false;
+    }
     for e in raw {
         match e {
             RawElem::Ident(n) => {
