@@ -261,3 +261,55 @@ def test_document_paths_have_at_most_32_levels(ddb, table):
         assert error_of(e) == ("ValidationException",
                                f"Invalid {kind}: The document path has too many nesting levels; nesting levels: 33", 400)
     assert item(ddb, table, "k") is None
+
+
+OPERATORS = "[IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]"
+
+
+def test_an_unknown_legacy_comparison_operator_is_a_constraint_error(ddb, server, table_name):
+    create_table(ddb, table_name, range_key=("c", "N"))
+    raw = server.client(parameter_validation=False)
+    pk = {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]}
+    bad = {"AttributeValueList": [{"N": "1"}]}
+    for op in ["DOG", "eq"]:
+        cases = [
+            (lambda: raw.query(TableName=table_name, KeyConditions={"pk": pk, "c": {**bad, "ComparisonOperator": op}}),
+             "keyConditions.c"),
+            (lambda: raw.query(TableName=table_name, KeyConditions={"pk": pk},
+                               QueryFilter={"x": {**bad, "ComparisonOperator": op}}), "queryFilter.x"),
+            (lambda: raw.scan(TableName=table_name, ScanFilter={"x": {**bad, "ComparisonOperator": op}}), "scanFilter.x"),
+            (lambda: raw.put_item(TableName=table_name, Item={"pk": {"S": "p"}, "c": {"N": "1"}},
+                                  Expected={"x": {**bad, "ComparisonOperator": op}}), "expected.x"),
+        ]
+        for call, at in cases:
+            with pytest.raises(ClientError) as e:
+                call()
+            assert error_of(e) == ("ValidationException",
+                                   f"1 validation error detected: Value '{op}' at '{at}.member.comparisonOperator' "
+                                   f"failed to satisfy constraint: Member must satisfy enum value set: {OPERATORS}", 400)
+    assert raw.scan(TableName=table_name)["Count"] == 0
+
+
+def test_legacy_key_conditions_check_operand_types(ddb, table_name):
+    create_table(ddb, table_name, range_key=("c", "N"))
+    with pytest.raises(ClientError) as e:
+        ddb.query(TableName=table_name, KeyConditions={
+            "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]},
+            "c": {"ComparisonOperator": "BEGINS_WITH", "AttributeValueList": [{"N": "3"}]}})
+    assert error_of(e) == ("ValidationException", "One or more parameter values were invalid: "
+                           "ComparisonOperator BEGINS_WITH is not valid for N AttributeValue type", 400)
+
+
+def test_legacy_eq_and_ne_compare_every_type(ddb, table):
+    values = {"l": {"L": [{"N": "1"}, {"S": "x"}]}, "m": {"M": {"a": {"BOOL": True}}}, "b": {"BOOL": False},
+              "n": {"NULL": True}}
+    ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, **values})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "other"}, "l": {"L": []}, "m": {"M": {}}, "b": {"BOOL": True}})
+    for attr, v in values.items():
+        got = ddb.scan(TableName=table, ScanFilter={attr: {"ComparisonOperator": "EQ", "AttributeValueList": [v]}})
+        assert [i["pk"]["S"] for i in got["Items"]] == ["k"], attr
+        got = ddb.scan(TableName=table, ScanFilter={attr: {"ComparisonOperator": "NE", "AttributeValueList": [v]}})
+        assert [i["pk"]["S"] for i in got["Items"]] == ["other"], attr
+    ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "z": {"N": "1"}},
+                 Expected={"l": {"ComparisonOperator": "EQ", "AttributeValueList": [values["l"]]}})
+    assert item(ddb, table, "k") == {"pk": {"S": "k"}, "z": {"N": "1"}}

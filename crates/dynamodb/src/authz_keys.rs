@@ -347,7 +347,7 @@ fn query_hash_value(i: &QueryInput, e: &Exprs<'_>, schema: &KeySchema) -> Option
         return key_string(&kc.hash);
     }
     let cond: &LegacyCondition = i.key_conditions.as_ref()?.get(hash)?;
-    if cond.comparison_operator != ComparisonOperator::Eq {
+    if cond.comparison_operator.known() != Some(ComparisonOperator::Eq) {
         return None;
     }
     key_string(cond.attribute_value_list.as_ref()?.first()?)

@@ -328,10 +328,12 @@ impl DynamoDb {
             input.query_filter.as_ref().map(|f| f.len()),
         )?;
         let legacy_filter = match &input.query_filter {
-            Some(f) => {
-                expr::legacy::filter_to_condition(f, conditional_op(&input.conditional_operator)?)
-                    .map_err(expr_err)?
-            }
+            Some(f) => expr::legacy::filter_to_condition(
+                f,
+                conditional_op(&input.conditional_operator)?,
+                "queryFilter",
+            )
+            .map_err(expr_err)?,
             None => None,
         };
         let legacy_projection = match &input.attributes_to_get {
@@ -518,10 +520,12 @@ impl DynamoDb {
             input.scan_filter.as_ref().map(|f| f.len()),
         )?;
         let legacy_filter = match &input.scan_filter {
-            Some(f) => {
-                expr::legacy::filter_to_condition(f, conditional_op(&input.conditional_operator)?)
-                    .map_err(expr_err)?
-            }
+            Some(f) => expr::legacy::filter_to_condition(
+                f,
+                conditional_op(&input.conditional_operator)?,
+                "scanFilter",
+            )
+            .map_err(expr_err)?,
             None => None,
         };
         let mut p = placeholders(

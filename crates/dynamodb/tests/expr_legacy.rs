@@ -102,7 +102,8 @@ fn filters_check_operator_types() {
     assert_eq!(
         filter_to_condition(
             &filter(r#"{"a":{"ComparisonOperator":"LT","AttributeValueList":[{"SS":["x"]}]}}"#),
-            None
+            None,
+            "scanFilter"
         )
         .unwrap_err()
         .to_string(),
@@ -111,10 +112,24 @@ fn filters_check_operator_types() {
     let c = filter_to_condition(
         &filter(r#"{"a":{"ComparisonOperator":"NOT_CONTAINS","AttributeValueList":[{"S":"q"}]}}"#),
         None,
+        "scanFilter",
     )
     .unwrap()
     .unwrap();
     assert!(c.eval(&item(r#"{"a":{"S":"xyz"}}"#)).unwrap());
+    // Legacy NOT_CONTAINS is false for a missing attribute, as CONTAINS is.
+    assert!(!c.eval(&item(r#"{"b":{"S":"xyz"}}"#)).unwrap());
+    // An unknown operator (case counts) is DynamoDB's constraint error, naming the member.
+    assert_eq!(
+        filter_to_condition(
+            &filter(r#"{"a":{"ComparisonOperator":"eq","AttributeValueList":[{"S":"q"}]}}"#),
+            None,
+            "queryFilter",
+        )
+        .unwrap_err()
+        .to_string(),
+        "1 validation error detected: Value 'eq' at 'queryFilter.a.member.comparisonOperator' failed to satisfy constraint: Member must satisfy enum value set: [IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]"
+    );
 }
 
 #[test]

@@ -20,8 +20,7 @@ use super::{
 use crate::value::AttributeValue;
 
 /// A legacy comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ComparisonOperator {
     /// Equal.
     Eq,
@@ -49,6 +48,69 @@ pub enum ComparisonOperator {
     In,
     /// Between two values, inclusive.
     Between,
+}
+
+/// Every operator, in the order DynamoDB lists them in its constraint message.
+const OPERATORS: [ComparisonOperator; 13] = [
+    ComparisonOperator::In,
+    ComparisonOperator::Null,
+    ComparisonOperator::Between,
+    ComparisonOperator::Lt,
+    ComparisonOperator::NotContains,
+    ComparisonOperator::Eq,
+    ComparisonOperator::Gt,
+    ComparisonOperator::NotNull,
+    ComparisonOperator::Ne,
+    ComparisonOperator::Le,
+    ComparisonOperator::BeginsWith,
+    ComparisonOperator::Ge,
+    ComparisonOperator::Contains,
+];
+
+/// A `ComparisonOperator` member as sent: one of the thirteen (exact case), or any other
+/// string, which is refused with DynamoDB's constraint text when the condition is converted
+/// (as a ValidationException naming it, not a SerializationException).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OperatorField {
+    /// A known operator.
+    Known(ComparisonOperator),
+    /// Anything else.
+    Unknown(String),
+}
+
+impl<'de> Deserialize<'de> for OperatorField {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Ok(match OPERATORS.iter().find(|o| o.name() == name) {
+            Some(o) => OperatorField::Known(*o),
+            None => OperatorField::Unknown(name),
+        })
+    }
+}
+
+impl OperatorField {
+    /// The operator, if it is one.
+    pub fn known(&self) -> Option<ComparisonOperator> {
+        match self {
+            OperatorField::Known(o) => Some(*o),
+            OperatorField::Unknown(_) => None,
+        }
+    }
+
+    /// The operator, or DynamoDB's constraint error for the member at `at` (e.g.
+    /// `keyConditions.c.member.comparisonOperator`).
+    pub fn resolve(&self, at: &str) -> Result<ComparisonOperator, ExprError> {
+        match self {
+            OperatorField::Known(o) => Ok(*o),
+            OperatorField::Unknown(name) => {
+                let set: Vec<&str> = OPERATORS.iter().map(|o| o.name()).collect();
+                Err(ExprError::new(format!(
+                    "1 validation error detected: Value '{name}' at '{at}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                    set.join(", ")
+                )))
+            }
+        }
+    }
 }
 
 impl ComparisonOperator {
@@ -85,7 +147,9 @@ impl ComparisonOperator {
     fn accepts(self, t: &str) -> bool {
         use ComparisonOperator as C;
         match self {
-            C::Eq | C::Ne => matches!(t, "S" | "N" | "B" | "SS" | "NS" | "BS"),
+            // The API reference lists scalars and sets only, but DynamoDB compares lists,
+            // maps and booleans too (observed, recorded by ScyllaDB's Alternator tests).
+            C::Eq | C::Ne => true,
             C::BeginsWith => matches!(t, "S" | "B"),
             C::NotNull | C::Null => true,
             _ => matches!(t, "S" | "N" | "B"),
@@ -112,7 +176,7 @@ pub struct ExpectedAttributeValue {
     /// Whether the attribute must exist.
     pub exists: Option<bool>,
     /// The comparison (newer form).
-    pub comparison_operator: Option<ComparisonOperator>,
+    pub comparison_operator: Option<OperatorField>,
     /// The comparison's operands.
     pub attribute_value_list: Option<Vec<AttributeValue>>,
 }
@@ -122,7 +186,7 @@ pub struct ExpectedAttributeValue {
 #[serde(rename_all = "PascalCase")]
 pub struct LegacyCondition {
     /// The comparison.
-    pub comparison_operator: ComparisonOperator,
+    pub comparison_operator: OperatorField,
     /// Its operands.
     pub attribute_value_list: Option<Vec<AttributeValue>>,
 }
@@ -248,7 +312,8 @@ pub fn expected_to_condition(
 ) -> Result<Option<Condition>, ExprError> {
     let mut parts = Vec::new();
     for (attr, e) in expected {
-        if let Some(cop) = e.comparison_operator {
+        if let Some(field) = &e.comparison_operator {
+            let cop = field.resolve(&format!("expected.{attr}.member.comparisonOperator"))?;
             if e.exists.is_some() {
                 return Err(invalid(format!(
                     "Exists and ComparisonOperator cannot be used together for Attribute: {attr}"
@@ -297,15 +362,20 @@ pub fn expected_to_condition(
 }
 
 /// `QueryFilter` / `ScanFilter` (+ `ConditionalOperator`) as a condition; `None` when empty.
+/// `member` names the map in errors: `queryFilter` or `scanFilter`.
 pub fn filter_to_condition(
     filter: &BTreeMap<String, LegacyCondition>,
     op: Option<ConditionalOperator>,
+    member: &str,
 ) -> Result<Option<Condition>, ExprError> {
     let mut parts = Vec::new();
     for (attr, c) in filter {
+        let cop = c
+            .comparison_operator
+            .resolve(&format!("{member}.{attr}.member.comparisonOperator"))?;
         let values = c.attribute_value_list.clone().unwrap_or_default();
-        check_operands(c.comparison_operator, &values)?;
-        parts.push(to_condition(attr, c.comparison_operator, &values));
+        check_operands(cop, &values)?;
+        parts.push(to_condition(attr, cop, &values));
     }
     Ok(combine(parts, op))
 }
@@ -316,9 +386,19 @@ pub fn key_conditions_to_key_condition(
     hash_key: &str,
     range_key: Option<&str>,
 ) -> Result<KeyCondition, ExprError> {
-    for c in conditions.values() {
+    let mut ops = BTreeMap::new();
+    for (attr, c) in conditions {
+        let op = c
+            .comparison_operator
+            .resolve(&format!("keyConditions.{attr}.member.comparisonOperator"))?;
+        ops.insert(attr.as_str(), op);
+    }
+    for (attr, c) in conditions {
         let values = c.attribute_value_list.as_deref().unwrap_or(&[]);
-        if !c.comparison_operator.arity_ok(values.len()) {
+        if !ops
+            .get(attr.as_str())
+            .is_some_and(|o| o.arity_ok(values.len()))
+        {
             return Err(ExprError::new(
                 "The attempted filter operation is not supported for the provided filter argument count",
             ));
@@ -327,15 +407,20 @@ pub fn key_conditions_to_key_condition(
     if conditions.is_empty() || conditions.len() > 2 {
         return Err(ExprError::new("Conditions can be of length 1 or 2 only"));
     }
+    // The operand types, as for filters ("ComparisonOperator BEGINS_WITH is not valid for N
+    // AttributeValue type"), before the key-specific rules below.
+    for (attr, c) in conditions {
+        if let Some(op) = ops.get(attr.as_str()) {
+            check_operands(*op, c.attribute_value_list.as_deref().unwrap_or(&[]))?;
+        }
+    }
+    let op_of = |attr: &str| ops.get(attr).copied();
     let missed =
         |k: &str| ExprError::new(format!("Query condition missed key schema element: {k}"));
     let unsupported = || ExprError::new("Query key condition not supported");
     let hash_cond = conditions.get(hash_key).ok_or_else(|| missed(hash_key))?;
-    let hash = match (
-        hash_cond.comparison_operator,
-        hash_cond.attribute_value_list.as_deref(),
-    ) {
-        (ComparisonOperator::Eq, Some([v])) => v.clone(),
+    let hash = match (op_of(hash_key), hash_cond.attribute_value_list.as_deref()) {
+        (Some(ComparisonOperator::Eq), Some([v])) => v.clone(),
         _ => return Err(unsupported()),
     };
     let mut range = None;
@@ -346,7 +431,10 @@ pub fn key_conditions_to_key_condition(
         use ComparisonOperator as C;
         let vals = c.attribute_value_list.as_deref().unwrap_or(&[]);
         let first = || vals.first().cloned().ok_or_else(unsupported);
-        range = Some(match c.comparison_operator {
+        let Some(op) = op_of(attr) else {
+            return Err(unsupported());
+        };
+        range = Some(match op {
             C::Eq => RangeCondition::Eq(first()?),
             C::Lt => RangeCondition::Lt(first()?),
             C::Le => RangeCondition::Le(first()?),
