@@ -313,3 +313,35 @@ def test_legacy_eq_and_ne_compare_every_type(ddb, table):
     ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "z": {"N": "1"}},
                  Expected={"l": {"ComparisonOperator": "EQ", "AttributeValueList": [values["l"]]}})
     assert item(ddb, table, "k") == {"pk": {"S": "k"}, "z": {"N": "1"}}
+
+
+def test_tag_rules(ddb, raw, table_name):
+    with pytest.raises(ClientError) as e:
+        create_table(ddb, table_name, Tags=[{"Key": str(i), "Value": str(i)} for i in range(51)])
+    assert error_of(e) == ("ValidationException", "One or more parameter values were invalid: "
+                           "The number of tags exceeds the limit of 50", 400)
+    with pytest.raises(ClientError) as e:
+        ddb.describe_table(TableName=table_name)
+    assert error_of(e)[0] == "ResourceNotFoundException"
+    arn = create_table(ddb, table_name)["TableDescription"]["TableArn"]
+    with pytest.raises(ClientError) as e:
+        raw.tag_resource(ResourceArn=arn, Tags=[])
+    assert error_of(e) == ("ValidationException", "1 validation error detected: Value '[]' at 'tags' failed to "
+                           "satisfy constraint: Member must have length greater than or equal to 1", 400)
+    r = ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": str(i), "Value": str(i)} for i in range(30)])
+    # An empty body, as DynamoDB answers.
+    assert r["ResponseMetadata"]["HTTPHeaders"]["content-length"] == "0"
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": str(i), "Value": str(i)} for i in range(20, 40)])
+    with pytest.raises(ClientError) as e:
+        ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": str(i), "Value": str(i)} for i in range(40, 60)])
+    assert error_of(e)[:2] == ("ValidationException", "One or more parameter values were invalid: "
+                               "The number of tags exceeds the limit of 50")
+    for key, value in [("ok", "#!%%^$$&"), ("->>;-)])", "ok"), ("!!!\\|", "<><")]:
+        with pytest.raises(ClientError) as e:
+            ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": key, "Value": value}])
+        assert error_of(e)[0] == "ValidationException"
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "Ünïcode letters 9", "Value": "a+b-c=d.e_f:g/h@i"}])
+    tags = ddb.list_tags_of_resource(ResourceArn=arn)["Tags"]
+    assert len(tags) == 41 and {"Key": "Ünïcode letters 9", "Value": "a+b-c=d.e_f:g/h@i"} in tags
+    r = ddb.untag_resource(ResourceArn=arn, TagKeys=["0"])
+    assert r["ResponseMetadata"]["HTTPHeaders"]["content-length"] == "0"

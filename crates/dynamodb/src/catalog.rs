@@ -768,6 +768,42 @@ pub fn resolve_index(
     })
 }
 
+/// Most tags on one table (DynamoDB's tagging restrictions).
+pub const MAX_TAGS: usize = 50;
+
+/// Whether a tag key or value keeps to DynamoDB's tagging restrictions: "letters, numbers,
+/// and spaces representable in UTF-8, and the following characters: + - = . _ : / @".
+fn tag_text_ok(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_alphanumeric() || c == ' ' || "+-=._:/@".contains(c))
+}
+
+/// The rules on a table's whole tag set, after the request's constraints passed: the
+/// characters of every key and value, and at most [`MAX_TAGS`] tags. Both are
+/// ValidationExceptions on DynamoDB (observed, recorded by ScyllaDB's Alternator tests; the
+/// texts are Rampart's).
+pub fn check_tag_set(tags: &[(String, String)]) -> Result<()> {
+    if let Some((k, val)) = tags
+        .iter()
+        .find(|(k, val)| !tag_text_ok(k) || !tag_text_ok(val))
+    {
+        let (what, text) = if tag_text_ok(k) {
+            ("value", val)
+        } else {
+            ("key", k)
+        };
+        return Err(invalid(format!(
+            "One or more parameter values were invalid: Invalid tag {what} '{text}': tags may contain letters, numbers, spaces and + - = . _ : / @"
+        )));
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(invalid(format!(
+            "One or more parameter values were invalid: The number of tags exceeds the limit of {MAX_TAGS}"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks tags as TagResource and CreateTable do.
 pub fn resolve_tags(v: &mut Validator, tags: &Option<Vec<Tag>>, at: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -833,6 +869,7 @@ pub fn table_from_create(
     }
     let tags = resolve_tags(&mut v, &input.tags, "tags");
     v.finish()?;
+    check_tag_set(&tags)?;
 
     let name = input.table_name.clone().unwrap_or_default();
     let billing = input

@@ -599,8 +599,12 @@ impl DynamoDb {
     ) -> Result<Vec<u8>> {
         let mut v = Validator::new();
         v.not_null(&input.tags, "tags");
+        if let Some(list) = &input.tags {
+            v.count(list.len(), "[]", "tags", 1, usize::MAX);
+        }
         let tags = catalog::resolve_tags(&mut v, &input.tags, "tags");
         v.finish()?;
+        catalog::check_tag_set(&tags)?;
         let t = self.table_by_arn(account, &input.resource_arn)?;
         let mut meta = t.meta.clone();
         for (k, val) in tags {
@@ -609,13 +613,10 @@ impl DynamoDb {
                 None => meta.tags.push((k, val)),
             }
         }
-        if meta.tags.len() > 50 {
-            return Err(DynamoError::LimitExceeded(
-                "One or more parameter values were invalid: The number of tags exceeds the limit of 50".into(),
-            ));
-        }
+        catalog::check_tag_set(&meta.tags)?;
         self.save_table(Some(t.version), meta, Vec::new()).await?;
-        Ok(b"{}".to_vec())
+        // DynamoDB answers TagResource and UntagResource with an empty body.
+        Ok(Vec::new())
     }
 
     pub(crate) async fn untag_resource(
@@ -631,7 +632,7 @@ impl DynamoDb {
         let remove: BTreeSet<String> = input.tag_keys.unwrap_or_default().into_iter().collect();
         meta.tags.retain(|(k, _)| !remove.contains(k));
         self.save_table(Some(t.version), meta, Vec::new()).await?;
-        Ok(b"{}".to_vec())
+        Ok(Vec::new())
     }
 
     pub(crate) fn list_tags(
