@@ -345,3 +345,24 @@ def test_tag_rules(ddb, raw, table_name):
     assert len(tags) == 41 and {"Key": "Ünïcode letters 9", "Value": "a+b-c=d.e_f:g/h@i"} in tags
     r = ddb.untag_resource(ResourceArn=arn, TagKeys=["0"])
     assert r["ResponseMetadata"]["HTTPHeaders"]["content-length"] == "0"
+
+
+def test_a_bad_key_in_a_transaction_cancels_it_with_a_validation_error_reason(ddb, table):
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"N": "7"}}}},
+            {"Put": {"TableName": table, "Item": {"pk": {"N": "8"}}}},
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "x"}}, "ConditionExpression": "attribute_exists(pk)"}},
+        ])
+    assert error_of(e)[0] == "TransactionCanceledException"
+    reasons = e.value.response["CancellationReasons"]
+    assert [r["Code"] for r in reasons] == ["ValidationError", "None", "None"]
+    assert "Message" in reasons[0] and all("Message" not in r for r in reasons[1:])
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": table, "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": {"N": "1"}}}},
+            {"Delete": {"TableName": table, "Key": {"pk": {"B": "AQ=="}}}},
+        ])
+    assert [r["Code"] for r in e.value.response["CancellationReasons"]] == ["None", "ValidationError"]
+    assert ddb.scan(TableName=table)["Count"] == 0

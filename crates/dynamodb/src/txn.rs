@@ -185,12 +185,21 @@ impl DynamoDb {
         to_json(&Value::Object(out))
     }
 
+    /// The action, or (inner `Err`) the text of an error in its item or key (a key of the
+    /// wrong type, an item without its key), which cancels the transaction with a
+    /// `ValidationError` reason for this action rather than failing the request (observed
+    /// on DynamoDB, recorded by ScyllaDB's Alternator tests). The outer `Err` is a request
+    /// error (expressions, parameters, a missing table).
     fn parse_action(
         &self,
         account: &str,
         kind: &'static str,
         a: &TransactAction,
-    ) -> Result<Action> {
+    ) -> Result<std::result::Result<Action, String>> {
+        let item_level = |e: DynamoError| match e {
+            DynamoError::Validation(msg) => Ok(msg),
+            other => Err(other),
+        };
         let table = self.table_for_items(account, &a.table_name)?;
         let meta = &table.meta;
         let mut exprs = Vec::new();
@@ -233,7 +242,9 @@ impl DynamoDb {
             let item = a.item.clone().ok_or_else(|| {
                 invalid("1 validation error detected: Value null at 'transactItems.member.put.item' failed to satisfy constraint: Member must not be null")
             })?;
-            check_item(meta, &item)?;
+            if let Err(e) = check_item(meta, &item) {
+                return item_level(e).map(Err);
+            }
             let key: Item = meta
                 .key
                 .names()
@@ -241,7 +252,10 @@ impl DynamoDb {
                 .collect();
             (key, Some(item))
         } else {
-            (check_key(meta, &a.key, "key")?, None)
+            match check_key(meta, &a.key, "key") {
+                Ok(k) => (k, None),
+                Err(e) => return item_level(e).map(Err),
+            }
         };
         if let Some(u) = &update {
             for name in meta.key.names() {
@@ -253,7 +267,7 @@ impl DynamoDb {
             }
         }
         let storage_key = crate::items::storage_key(&meta.key, &key_item)?;
-        Ok(Action {
+        Ok(Ok(Action {
             kind,
             table: table.clone(),
             key_item,
@@ -263,7 +277,7 @@ impl DynamoDb {
             put,
             return_old_on_failure: a.return_values_on_condition_check_failure.as_deref()
                 == Some("ALL_OLD"),
-        })
+        }))
     }
 
     pub(crate) async fn transact_write_items(
@@ -356,7 +370,22 @@ impl DynamoDb {
                     )));
                 };
 
-                let action = self.parse_action(account, kind, a)?;
+                let action = match self.parse_action(account, kind, a)? {
+                    Ok(action) => action,
+                    Err(msg) => {
+                        // Nothing else is checked: every other action's reason is None.
+                        let reasons = (0..items.len())
+                            .map(|j| {
+                                if j == i {
+                                    reason("ValidationError", Some(&msg), None)
+                                } else {
+                                    reason("None", None, None)
+                                }
+                            })
+                            .collect();
+                        return Err(canceled(reasons));
+                    }
+                };
                 if !seen.insert((action.table.meta.id.clone(), action.storage_key.clone())) {
                     return Err(invalid(
                         "Transaction request cannot include multiple operations on one item",
