@@ -182,3 +182,15 @@ def create_table(ddb, name, hash_key=("pk", "S"), range_key=None, **kw):
     if "ProvisionedThroughput" not in kw and "BillingMode" not in kw:
         kw["BillingMode"] = "PAY_PER_REQUEST"
     return ddb.create_table(TableName=name, AttributeDefinitions=attrs, KeySchema=schema, **kw)
+
+
+def error_of(excinfo):
+    """A boto3 ClientError's (code, message, HTTP status)."""
+    r = excinfo.value.response
+    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture
+def raw(server):
+    """A client without botocore's own parameter checks, so the server's are seen."""
+    return server.client(parameter_validation=False)

@@ -7,18 +7,7 @@ Alternator tests and dynalite (see docs/compatibility.md)."""
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import create_table
-
-
-def error_of(excinfo):
-    r = excinfo.value.response
-    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
-
-
-@pytest.fixture
-def raw(server):
-    """A client without botocore's own parameter checks, so the server's are seen."""
-    return server.client(parameter_validation=False)
+from conftest import create_table, error_of
 
 
 @pytest.fixture

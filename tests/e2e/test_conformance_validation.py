@@ -5,22 +5,11 @@ recorded by dynalite and DynamoDB Local (see docs/compatibility.md for what is u
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import create_table
-
-
-def error_of(excinfo):
-    r = excinfo.value.response
-    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
+from conftest import create_table, error_of
 
 
 def invalid(msg):
     return ("ValidationException", msg, 400)
-
-
-@pytest.fixture
-def raw(server):
-    """A client without botocore's own parameter checks, so the server's are seen."""
-    return server.client(parameter_validation=False)
 
 
 @pytest.fixture
