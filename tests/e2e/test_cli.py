@@ -99,7 +99,7 @@ def test_cli_describe_endpoints_and_limits(server):
 def test_cli_put_item(server, table):
     ok(server, "put-item", "--table-name", table, "--item", j({"pk": {"S": "n"}}))
     assert item(server, table, "n") == {"pk": {"S": "n"}}
-    fails(server, "put-item", "PutItem", "ValidationException", "Return values set to invalid value",
+    fails(server, "put-item", "PutItem", "ValidationException", "ReturnValues can only be ALL_OLD or NONE",
           "--table-name", table, "--item", j({"pk": {"S": "k"}, "v": {"N": "9"}}), "--return-values", "ALL_NEW")
     assert item(server, table) == ORIGINAL
 

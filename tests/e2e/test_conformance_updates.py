@@ -355,3 +355,72 @@ def test_a_bad_key_in_a_transaction_cancels_it_with_a_validation_error_reason(dd
         ])
     assert [r["Code"] for r in e.value.response["CancellationReasons"]] == ["None", "ValidationError"]
     assert ddb.scan(TableName=table)["Count"] == 0
+
+
+def test_wording_recorded_against_dynamodb(ddb, raw, table_name):
+    create_table(ddb, table_name)
+    for call in [lambda: ddb.put_item(TableName=table_name, Item={"pk": {"S": "k"}}, ReturnValues="UPDATED_OLD"),
+                 lambda: ddb.delete_item(TableName=table_name, Key={"pk": {"S": "k"}}, ReturnValues="ALL_NEW")]:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error_of(e) == ("ValidationException", "ReturnValues can only be ALL_OLD or NONE", 400)
+    with pytest.raises(ClientError) as e:
+        raw.put_item(TableName=table_name, Item={"pk": {"S": "k"}}, ReturnValues="GARBAGE")
+    assert error_of(e)[1] == ("1 validation error detected: Value 'GARBAGE' at 'returnValues' failed to satisfy "
+                              "constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, "
+                              "UPDATED_NEW]")
+    with pytest.raises(ClientError) as e:
+        ddb.query(TableName=table_name, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "x"}},
+                  Select="COUNT", ProjectionExpression="pk")
+    assert error_of(e)[1] == ("1 validation error detected: Cannot specify the ProjectionExpression when choosing "
+                              "to get only the Count")
+    long_path = "a" + ".b" * 2100
+    for call, kind, suffix in [
+        (lambda: ddb.get_item(TableName=table_name, Key={"pk": {"S": "k"}}, ProjectionExpression=long_path),
+         "ProjectionExpression", ""),
+        (lambda: ddb.update_item(TableName=table_name, Key={"pk": {"S": "k"}}, UpdateExpression="REMOVE " + long_path),
+         "UpdateExpression", ""),
+        (lambda: ddb.scan(TableName=table_name, FilterExpression=f"attribute_exists({long_path})"),
+         "FilterExpression", f" expression size: {len(long_path) + 18}"),
+    ]:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error_of(e)[1] == f"Invalid {kind}: Expression size has exceeded the maximum allowed size;{suffix}"
+    assert ddb.scan(TableName=table_name)["Count"] == 0
+
+
+def test_a_number_set_with_a_null_member_is_an_empty_attribute_value(raw, table):
+    with pytest.raises(ClientError) as e:
+        raw.put_item(TableName=table, Item={"pk": {"S": "k"}, "n": {"NS": ["1", None]}})
+    assert error_of(e)[:2] == ("ValidationException", "Supplied AttributeValue is empty, must contain exactly one of "
+                               "the supported datatypes")
+
+
+def test_transaction_edge_cases_recorded_against_dynamodb(ddb, table):
+    # No expression: names and values are ignored, not refused.
+    ddb.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": {"pk": {"S": "a"}, "v": {"S": "x"}},
+                                                     "ExpressionAttributeNames": {"#n": "v"},
+                                                     "ExpressionAttributeValues": {":v": {"S": "x"}}}}])
+    r = ddb.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": {"pk": {"S": "a"}},
+                                                       "ExpressionAttributeNames": {"#n": "v"}}}])
+    assert r["Responses"][0]["Item"]["v"] == {"S": "x"}
+    # A projection matching nothing leaves no Item.
+    r = ddb.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": {"pk": {"S": "a"}},
+                                                       "ProjectionExpression": "nothing"}}])
+    assert r["Responses"] == [{}]
+    # A key of the wrong type cancels a TransactGetItems too.
+    with pytest.raises(ClientError) as e:
+        ddb.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": {"pk": {"S": "a"}}}},
+                                              {"Get": {"TableName": table, "Key": {"pk": {"N": "1"}}}}])
+    assert error_of(e)[0] == "TransactionCanceledException"
+    assert [r["Code"] for r in e.value.response["CancellationReasons"]] == ["None", "ValidationError"]
+    # A malformed value fails the request itself.
+    deep = {"S": "x"}
+    for _ in range(32):
+        deep = {"M": {"m": deep}}
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": {"pk": {"S": "b"}, "d": deep}}}])
+    assert error_of(e)[0] == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": {"pk": {"S": ""}}}}])
+    assert error_of(e)[0] == "ValidationException"

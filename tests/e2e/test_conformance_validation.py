@@ -167,10 +167,16 @@ def test_query_consumed_capacity_rounds_the_sum_once(ddb, ranged):
     # Three items of ~1 KB: 3 KB in all is one 4 KB unit, halved for an eventually consistent read.
     r = ddb.query(TableName=ranged, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p"}},
                   ReturnConsumedCapacity="TOTAL")
-    assert r["ConsumedCapacity"] == {"TableName": ranged, "CapacityUnits": 0.5, "ReadCapacityUnits": 0.5}
+    # Outside transactions DynamoDB returns CapacityUnits alone (no Read/WriteCapacityUnits).
+    assert r["ConsumedCapacity"] == {"TableName": ranged, "CapacityUnits": 0.5}
     r = ddb.scan(TableName=ranged, ConsistentRead=True, ReturnConsumedCapacity="INDEXES")
     assert r["ConsumedCapacity"]["CapacityUnits"] == 1.0
-    assert r["ConsumedCapacity"]["Table"] == {"CapacityUnits": 1.0, "ReadCapacityUnits": 1.0}
+    assert r["ConsumedCapacity"]["Table"] == {"CapacityUnits": 1.0}
+    r = ddb.put_item(TableName=ranged, Item={"pk": {"S": "q"}, "n": {"N": "9"}}, ReturnConsumedCapacity="INDEXES")
+    assert r["ConsumedCapacity"] == {"TableName": ranged, "CapacityUnits": 1.0, "Table": {"CapacityUnits": 1.0}}
+    r = ddb.batch_get_item(RequestItems={ranged: {"Keys": [{"pk": {"S": "q"}, "n": {"N": "9"}}]}},
+                           ReturnConsumedCapacity="TOTAL")
+    assert r["ConsumedCapacity"] == [{"TableName": ranged, "CapacityUnits": 0.5}]
 
 
 # --- Items --------------------------------------------------------------------------------

@@ -334,6 +334,7 @@ impl DynamoDb {
                         &input.return_consumed_capacity,
                         &input.return_item_collection_metrics,
                         metrics,
+                        false,
                     );
                     return to_json(&Value::Object(out));
                 }

@@ -321,16 +321,36 @@ impl Capacity {
 
     /// The `ConsumedCapacity` object for `ReturnConsumedCapacity` = `mode`.
     pub fn render(&self, table: &str, mode: &str) -> Option<Value> {
+        self.render_as(table, mode, false)
+    }
+
+    /// [`Capacity::render`] for transactions, which also split the units into
+    /// `ReadCapacityUnits` or `WriteCapacityUnits`. The other operations return
+    /// `CapacityUnits` alone, as DynamoDB's examples show and a test suite run against
+    /// DynamoDB recorded.
+    pub fn render_split(&self, table: &str, mode: &str) -> Option<Value> {
+        self.render_as(table, mode, true)
+    }
+
+    fn render_as(&self, table: &str, mode: &str, split: bool) -> Option<Value> {
         let unit_key = if self.read {
             "ReadCapacityUnits"
         } else {
             "WriteCapacityUnits"
         };
-        let units = |u: f64| json!({"CapacityUnits": u, unit_key: u});
+        let units = |u: f64| {
+            if split {
+                json!({"CapacityUnits": u, unit_key: u})
+            } else {
+                json!({ "CapacityUnits": u })
+            }
+        };
         let mut m = Map::new();
         m.insert("TableName".into(), json!(table));
         m.insert("CapacityUnits".into(), json!(self.total()));
-        m.insert(unit_key.into(), json!(self.total()));
+        if split {
+            m.insert(unit_key.into(), json!(self.total()));
+        }
         match mode {
             "TOTAL" => {}
             "INDEXES" => {
@@ -514,10 +534,18 @@ pub(crate) fn add_multi_table_reports(
     rcc: &Option<String>,
     ricm: &Option<String>,
     metrics: std::collections::BTreeMap<String, Vec<Value>>,
+    transaction: bool,
 ) {
+    let mode = rcc.as_deref().unwrap_or("NONE");
     let rendered: Vec<Value> = caps
         .iter()
-        .filter_map(|(name, c)| c.render(name, rcc.as_deref().unwrap_or("NONE")))
+        .filter_map(|(name, c)| {
+            if transaction {
+                c.render_split(name, mode)
+            } else {
+                c.render(name, mode)
+            }
+        })
         .collect();
     if !rendered.is_empty() {
         out.insert("ConsumedCapacity".into(), Value::Array(rendered));
@@ -546,7 +574,8 @@ fn check_write_modes(
     v.one_of(
         return_values.as_deref(),
         "returnValues",
-        &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
+        // DynamoDB's order in its constraint message.
+        &["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"],
     );
     v.one_of(
         on_failure.as_deref(),
@@ -732,7 +761,7 @@ impl DynamoDb {
         v.finish()?;
         let rv = input.return_values.as_deref().unwrap_or("NONE");
         if !matches!(rv, "NONE" | "ALL_OLD") {
-            return Err(invalid("Return values set to invalid value"));
+            return Err(invalid("ReturnValues can only be ALL_OLD or NONE"));
         }
         let condition = self.parse_write_condition(
             &input.condition_expression,
@@ -813,7 +842,7 @@ impl DynamoDb {
         v.finish()?;
         let rv = input.return_values.as_deref().unwrap_or("NONE");
         if !matches!(rv, "NONE" | "ALL_OLD") {
-            return Err(invalid("Return values set to invalid value"));
+            return Err(invalid("ReturnValues can only be ALL_OLD or NONE"));
         }
         let condition = self.parse_write_condition(
             &input.condition_expression,

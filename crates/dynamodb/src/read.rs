@@ -76,11 +76,16 @@ impl Source<'_> {
 
 /// Resolves `Select` against the projection, with DynamoDB's rules and texts
 /// (as DynamoDB Local, AWS's own emulator, words them).
+///
+/// `query`: the request is a Query, whose "only the Count" refusal carries the constraint
+/// prefix "1 validation error detected: " where Scan's does not (DynamoDB's texts, recorded by a
+/// test suite run against us-east-1).
 fn resolve_select(
     select: Option<&str>,
     attributes_to_get: bool,
     projection_expression: bool,
     index: Option<&IndexMeta>,
+    query: bool,
 ) -> Result<&'static str> {
     let projected = attributes_to_get || projection_expression;
     let given = if attributes_to_get {
@@ -115,8 +120,13 @@ fn resolve_select(
         }
         Some("COUNT") => {
             if projected {
+                let prefix = if query {
+                    "1 validation error detected: "
+                } else {
+                    ""
+                };
                 return Err(invalid(format!(
-                    "Cannot specify the {given} when choosing to get only the Count"
+                    "{prefix}Cannot specify the {given} when choosing to get only the Count"
                 )));
             }
             "COUNT"
@@ -390,6 +400,7 @@ impl DynamoDb {
             input.attributes_to_get.is_some(),
             input.projection_expression.is_some(),
             source.index,
+            true,
         )?;
         if let Some(f) = &filter {
             let what = if input.query_filter.is_some() {
@@ -548,6 +559,7 @@ impl DynamoDb {
             input.attributes_to_get.is_some(),
             input.projection_expression.is_some(),
             source.index,
+            false,
         )?;
         let seg_start = layout::segment_start(segment, total).map(|s| s.to_vec());
         let seg_end = if segment + 1 >= total {

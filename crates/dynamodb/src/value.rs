@@ -737,9 +737,14 @@ impl RawValue {
             if ns.is_empty() {
                 return Err(ValueError::new(EMPTY_NS));
             }
+            // A null member: the request's AttributeValue is incomplete, as DynamoDB reports
+            // it (observed, recorded by a test suite run against DynamoDB), not a bad number.
             let ns = ns
                 .into_iter()
-                .map(|n| Number::parse(n.as_deref().unwrap_or("")))
+                .map(|n| match n {
+                    Some(n) => Number::parse(&n).map_err(ValueError::from),
+                    None => Err(ValueError::new(EMPTY_AV)),
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             check_number_set(&ns)?;
             found.push(AttributeValue::Ns(ns));
