@@ -424,3 +424,17 @@ def test_transaction_edge_cases_recorded_against_dynamodb(ddb, table):
     with pytest.raises(ClientError) as e:
         ddb.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": {"pk": {"S": ""}}}}])
     assert error_of(e)[0] == "ValidationException"
+
+
+def test_a_table_arn_names_the_table_in_batches_and_transactions(ddb, table):
+    arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    ddb.batch_write_item(RequestItems={arn: [{"PutRequest": {"Item": {"pk": {"S": "b"}}}}]})
+    r = ddb.batch_get_item(RequestItems={arn: {"Keys": [{"pk": {"S": "b"}}]}})
+    assert list(r["Responses"].values()) == [[{"pk": {"S": "b"}}]]
+    ddb.transact_write_items(TransactItems=[{"Put": {"TableName": arn, "Item": {"pk": {"S": "t"}}}}])
+    r = ddb.transact_get_items(TransactItems=[{"Get": {"TableName": arn, "Key": {"pk": {"S": "t"}}}}])
+    assert r["Responses"][0]["Item"] == {"pk": {"S": "t"}}
+    # The name part must still be a table name.
+    with pytest.raises(ClientError) as e:
+        ddb.batch_write_item(RequestItems={arn[:arn.rindex("/") + 1] + "a@b": [{"PutRequest": {"Item": {"pk": {"S": "x"}}}}]})
+    assert error_of(e)[0] == "ValidationException"

@@ -370,13 +370,8 @@ fn request_items_constraints<'a>(
         );
         return;
     }
-    let bad_name = names.iter().any(|n| {
-        let len = n.chars().count();
-        !(3..=255).contains(&len)
-            || !n
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
-    });
+    // A table ARN is accepted as a key too, as everywhere else a table is named.
+    let bad_name = names.iter().any(|n| !crate::catalog::table_name_ok(n));
     let mut sorted = names.clone();
     sorted.sort();
     let shown = format!(

@@ -475,14 +475,34 @@ fn split_dynamodb_arn(s: &str) -> Option<(&str, &str, &str)> {
 /// Name (ARN) of the table in this parameter", API Reference): up to 1024
 /// characters, whose table name part follows the name rules.
 pub fn check_table_name(v: &mut Validator, name: &Option<String>) {
-    if let Some(s) = name.as_deref()
+    check_table_name_at(v, name.as_deref(), "tableName");
+}
+
+/// [`check_table_name`] for a member at `at` (e.g. `transactItems.1.member.put.tableName`):
+/// a table name, or a table ARN whose name part is one.
+pub fn check_table_name_at(v: &mut Validator, name: Option<&str>, at: &str) {
+    if let Some(s) = name
         && let Some((_, _, table)) = parse_table_arn(s)
     {
-        v.length(s, "tableName", 1, 1024);
-        v.name(Some(table), "tableName", 3);
+        v.length(s, at, 1, 1024);
+        v.name(Some(table), at, 3);
         return;
     }
-    v.name(name.as_deref(), "tableName", 3);
+    v.name(name, at, 3);
+}
+
+/// Whether `name` is a valid table name, or a table ARN whose name part is one (what
+/// [`check_table_name`] accepts), for the keys of BatchGetItem/BatchWriteItem's maps.
+pub fn table_name_ok(name: &str) -> bool {
+    let plain = |n: &str| {
+        (3..=255).contains(&n.len())
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+    };
+    match parse_table_arn(name) {
+        Some((_, _, table)) => name.len() <= 1024 && plain(table),
+        None => plain(name),
+    }
 }
 
 /// A resource policy's revision id: DynamoDB's are decimal strings (epoch

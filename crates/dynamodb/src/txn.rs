@@ -138,7 +138,11 @@ impl DynamoDb {
                 && let Some(g) = &t.get
             {
                 v.not_null(&g.key, &format!("{at}.key"));
-                v.name(g.table_name.as_deref(), &format!("{at}.tableName"), 3);
+                crate::catalog::check_table_name_at(
+                    &mut v,
+                    g.table_name.as_deref(),
+                    &format!("{at}.tableName"),
+                );
             }
         }
         v.finish()?;
@@ -644,7 +648,7 @@ fn check_write_member(v: &mut Validator, i: usize, t: &TransactWriteItem) {
                 &format!("{at}.conditionExpression"),
             );
         }
-        v.name(a.table_name.as_deref(), &format!("{at}.tableName"), 3);
+        crate::catalog::check_table_name_at(v, a.table_name.as_deref(), &format!("{at}.tableName"));
         v.one_of(
             a.return_values_on_condition_check_failure.as_deref(),
             &format!("{at}.returnValuesOnConditionCheckFailure"),
