@@ -438,3 +438,23 @@ def test_a_table_arn_names_the_table_in_batches_and_transactions(ddb, table):
     with pytest.raises(ClientError) as e:
         ddb.batch_write_item(RequestItems={arn[:arn.rindex("/") + 1] + "a@b": [{"PutRequest": {"Item": {"pk": {"S": "x"}}}}]})
     assert error_of(e)[0] == "ValidationException"
+
+
+def test_expression_attribute_map_entries(ddb, table):
+    long_name = "#" + "a" * 255
+    for names, message in [
+        ({long_name: "v"}, "ExpressionAttributeNames contains invalid key: The expression attribute map contains a "
+                           "key that is too long; size of key: 256"),
+        ({"#" + "a" * 255 + "!-": "v"}, "ExpressionAttributeNames contains invalid key: The expression attribute map "
+                                        "contains a key that is too long; size of key: 258"),
+        ({"#a": ""}, "ExpressionAttributeNames contains invalid value: Empty attribute name for key #a"),
+    ]:
+        with pytest.raises(ClientError) as e:
+            ddb.get_item(TableName=table, Key={"pk": {"S": "k"}}, ProjectionExpression="#a",
+                         ExpressionAttributeNames=names)
+        assert error_of(e) == ("ValidationException", message, 400)
+    with pytest.raises(ClientError) as e:
+        ddb.scan(TableName=table, FilterExpression="v = :v",
+                 ExpressionAttributeValues={":" + "v" * 255: {"S": "x"}})
+    assert error_of(e)[1] == ("ExpressionAttributeValues contains invalid key: The expression attribute map "
+                              "contains a key that is too long;")

@@ -44,6 +44,9 @@ use syntax::RawElem;
 /// DynamoDB's limit on the length of one expression string, in bytes.
 pub const MAX_EXPRESSION_SIZE: usize = 4096;
 
+/// The longest `#name` or `:value` placeholder DynamoDB accepts, in bytes.
+pub const MAX_PLACEHOLDER_LEN: usize = 255;
+
 /// An expression error. `Display` is the full AWS `ValidationException` message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -260,7 +263,8 @@ impl<'a> Placeholders<'a> {
         }
     }
 
-    /// DynamoDB's checks on the maps themselves, done before any expression is parsed:
+    /// DynamoDB's checks on the maps themselves, done before any expression is parsed
+    /// (keys at most [`MAX_PLACEHOLDER_LEN`] bytes, names not empty):
     /// non-empty when present, and keys of the form `#[0-9A-Za-z_]+` / `:[0-9A-Za-z_]+`.
     /// (Source: dynalite `validations/index.js`, `validateExpressions`.)
     pub fn check_keys(&self) -> Result<(), ExprError> {
@@ -275,10 +279,24 @@ impl<'a> Placeholders<'a> {
             }
             let mut keys: Vec<&String> = names.keys().collect();
             keys.sort();
-            if let Some(k) = keys.into_iter().find(|k| !well_formed(k, '#')) {
-                return Err(ExprError::new(format!(
-                    "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{k}\""
-                )));
+            for k in keys {
+                // Length before syntax; texts recorded against DynamoDB by a test suite.
+                if k.len() > MAX_PLACEHOLDER_LEN {
+                    return Err(ExprError::new(format!(
+                        "ExpressionAttributeNames contains invalid key: The expression attribute map contains a key that is too long; size of key: {}",
+                        k.len()
+                    )));
+                }
+                if !well_formed(k, '#') {
+                    return Err(ExprError::new(format!(
+                        "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{k}\""
+                    )));
+                }
+                if names.get(k).is_some_and(String::is_empty) {
+                    return Err(ExprError::new(format!(
+                        "ExpressionAttributeNames contains invalid value: Empty attribute name for key {k}"
+                    )));
+                }
             }
         }
         if let Some(values) = self.values {
@@ -289,6 +307,12 @@ impl<'a> Placeholders<'a> {
             }
             let mut keys: Vec<&String> = values.keys().collect();
             keys.sort();
+            // Unlike the names' text, this one ends at "too long;" (recorded against DynamoDB).
+            if keys.iter().any(|k| k.len() > MAX_PLACEHOLDER_LEN) {
+                return Err(ExprError::new(
+                    "ExpressionAttributeValues contains invalid key: The expression attribute map contains a key that is too long;",
+                ));
+            }
             if let Some(k) = keys.into_iter().find(|k| !well_formed(k, ':')) {
                 return Err(ExprError::new(format!(
                     "ExpressionAttributeValues contains invalid key: Syntax error; key: \"{k}\""
