@@ -458,3 +458,26 @@ def test_expression_attribute_map_entries(ddb, table):
                  ExpressionAttributeValues={":" + "v" * 255: {"S": "x"}})
     assert error_of(e)[1] == ("ExpressionAttributeValues contains invalid key: The expression attribute map "
                               "contains a key that is too long;")
+
+
+def test_request_errors_come_before_the_missing_table(ddb):
+    with pytest.raises(ClientError) as e:
+        ddb.scan(TableName="no-such-table", FilterExpression="a +")
+    assert error_of(e)[0] == "ValidationException" and error_of(e)[1].startswith("Invalid FilterExpression:")
+    with pytest.raises(ClientError) as e:
+        ddb.batch_get_item(RequestItems={"no-such-table": {"Keys": [{"a": {"S": "k"}}, {"a": {"S": "k"}}]}})
+    assert error_of(e)[:2] == ("ValidationException", "Provided list of item keys contains duplicates")
+    with pytest.raises(ClientError) as e:
+        ddb.scan(TableName="no-such-table", FilterExpression="a = :v", ExpressionAttributeValues={":v": {"S": "x"}})
+    assert error_of(e)[0] == "ResourceNotFoundException"
+
+
+def test_batch_get_does_not_mix_expression_and_legacy_projections_across_tables(ddb, table, table_name):
+    create_table(ddb, table_name + "-b")
+    with pytest.raises(ClientError) as e:
+        ddb.batch_get_item(RequestItems={
+            table: {"Keys": [{"pk": {"S": "a"}}], "ProjectionExpression": "pk"},
+            table_name + "-b": {"Keys": [{"pk": {"S": "b"}}], "AttributesToGet": ["pk"]}})
+    assert error_of(e) == ("ValidationException", "Can not use both expression and non-expression parameters in "
+                           "the same request: Non-expression parameters: {AttributesToGet} Expression parameters: "
+                           "{ProjectionExpression}", 400)

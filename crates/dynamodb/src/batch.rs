@@ -76,20 +76,51 @@ impl DynamoDb {
                 "Too many items requested for the BatchGetItem call",
             ));
         }
-        // Validate everything before reading anything.
-        let mut plans: Vec<GetPlan> = Vec::new();
+        // Validate everything before reading anything, and what needs no table before any
+        // table is looked up (a duplicate key or a bad projection is a ValidationException
+        // even for a missing table; recorded against DynamoDB by a test suite).
         let mut names: Vec<&String> = requests.keys().collect();
         names.sort();
-        for name in names {
+        // Expression and non-expression parameters do not mix across the tables either.
+        crate::items::check_mix(
+            &[(
+                "AttributesToGet",
+                requests.values().any(|ka| ka.attributes_to_get.is_some()),
+            )],
+            &[(
+                "ProjectionExpression",
+                requests
+                    .values()
+                    .any(|ka| ka.projection_expression.is_some()),
+            )],
+            false,
+            false,
+        )?;
+        let mut projections = Vec::with_capacity(names.len());
+        for name in &names {
+            let Some(ka) = requests.get(*name) else {
+                continue;
+            };
+            let keys: Vec<_> = ka.keys.iter().flatten().collect();
+            if keys
+                .iter()
+                .enumerate()
+                .any(|(i, k)| keys.iter().skip(i + 1).any(|other| other == k))
+            {
+                return Err(invalid("Provided list of item keys contains duplicates"));
+            }
+            projections.push(self.parse_read_projection(
+                &ka.projection_expression,
+                &ka.attributes_to_get,
+                &ka.expression_attribute_names,
+            )?);
+        }
+        let mut plans: Vec<GetPlan> = Vec::new();
+        for (name, projection) in names.into_iter().zip(projections) {
             let Some(ka) = requests.get(name) else {
                 continue;
             };
             let table = self.table_for_items(account, &Some(name.clone()))?;
-            let projection = self.parse_read_projection(
-                &ka.projection_expression,
-                &ka.attributes_to_get,
-                &ka.expression_attribute_names,
-            )?;
             let mut seen = HashSet::new();
             let mut keys = Vec::new();
             for k in ka.keys.iter().flatten() {

@@ -502,10 +502,8 @@ impl DynamoDb {
             (None, None) => (0, 1),
         };
 
-        let table = self.table_for_items(account, &input.table_name)?;
-        let consistent = input.consistent_read.unwrap_or(false);
-        let source = self.source_for(&table, &input.index_name, consistent)?;
-
+        // The expressions are checked before the table is looked up: a syntax error is a
+        // ValidationException even on a missing table (recorded against DynamoDB).
         check_mix(
             &[
                 ("AttributesToGet", input.attributes_to_get.is_some()),
@@ -554,6 +552,9 @@ impl DynamoDb {
             None => legacy_projection,
         };
         p.finish().map_err(expr_err)?;
+        let table = self.table_for_items(account, &input.table_name)?;
+        let consistent = input.consistent_read.unwrap_or(false);
+        let source = self.source_for(&table, &input.index_name, consistent)?;
         let select = resolve_select(
             input.select.as_deref(),
             input.attributes_to_get.is_some(),
