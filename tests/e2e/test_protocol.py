@@ -148,3 +148,24 @@ def test_many_requests_on_one_keep_alive_connection(server, ddb, table_name):
     for i in range(50):
         ddb.put_item(TableName=table_name, Item={"pk": {"S": str(i)}})
     assert ddb.scan(TableName=table_name, Select="COUNT")["Count"] == 50
+
+
+def test_a_body_that_stops_arriving_is_answered_with_408_and_the_connection_closed(server):
+    import socket
+    import time
+    port = int(server.endpoint.rsplit(":", 1)[1])
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=90) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                  b"X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 100\r\n\r\n{}")
+        reply = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    # The server gives the body 60 s, answers 408 and closes the connection (recv saw EOF).
+    assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+    assert b"RequestTimeoutException" in reply
+    assert 55 < time.monotonic() - started < 85
+    assert server.client().list_tables()["TableNames"] is not None

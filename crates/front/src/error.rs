@@ -43,6 +43,9 @@ pub enum ApiError {
     /// The body exceeds the size limit.
     #[error("request too large")]
     RequestTooLarge,
+    /// The body did not arrive within the read timeout.
+    #[error("request timeout")]
+    RequestTimeout,
     /// SigV4 failed.
     #[error(transparent)]
     SigV4(SigV4Error),
@@ -116,6 +119,12 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("{CORAL}RequestEntityTooLargeException"),
                 Some("Request entity too large".into()),
+            ),
+            // Not an AWS text (DynamoDB's is not recorded): the connection closes after it.
+            Self::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                format!("{CORAL}RequestTimeoutException"),
+                Some("The request body was not received in time".into()),
             ),
             Self::SigV4(e) => (
                 bad,
@@ -206,6 +215,7 @@ impl ApiError {
             | Self::UnknownOperation
             | Self::Serialization(_)
             | Self::RequestTooLarge
+            | Self::RequestTimeout
             | Self::SigV4(_)
             | Self::UnrecognizedClient
             | Self::Dynamo(_)
@@ -301,6 +311,12 @@ impl ApiError {
                 true,
                 "RequestEntityTooLarge",
                 "Request entity too large".into(),
+            ),
+            Self::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                true,
+                "RequestTimeout",
+                "The request body was not received in time".into(),
             ),
             Self::Dynamo(_) | Self::Internal(_) | Self::Org(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

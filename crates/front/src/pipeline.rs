@@ -64,6 +64,9 @@ impl std::fmt::Debug for App {
 const AMZ_JSON_1_0: &str = "application/x-amz-json-1.0";
 /// The Query protocol's content type.
 const FORM: &str = "application/x-www-form-urlencoded";
+/// How long a request's body may take to arrive once its headers have (the listener gives the
+/// headers 60 s too): 16 MB, the largest body, at ~270 KB/s.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The media type of a request, without parameters.
 fn media_type(parts: &Parts) -> &str {
@@ -104,9 +107,17 @@ impl App {
         } else {
             Protocol::Json { gzip }
         };
-        let raw = match Limited::new(body, MAX_BODY).collect().await {
-            Ok(c) => c.to_bytes(),
-            Err(e) => {
+        // A client that stops sending its body does not hold the connection forever.
+        let collected = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect());
+        let raw = match collected.await {
+            Ok(Ok(c)) => c.to_bytes(),
+            Err(_elapsed) => {
+                let mut r = ApiError::RequestTimeout.into_response(&request_id, &protocol);
+                r.headers_mut()
+                    .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+                return r;
+            }
+            Ok(Err(e)) => {
                 let err = if e
                     .downcast_ref::<http_body_util::LengthLimitError>()
                     .is_some()

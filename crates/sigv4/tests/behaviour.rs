@@ -750,7 +750,7 @@ fn credential_scoped_to_another_region_is_rejected() {
     );
     assert_eq!(
         e.to_string(),
-        "Credential should be scoped to a valid region, not 'xx-west-9'. "
+        "Credential should be scoped to a valid region. "
     );
 }
 
@@ -773,7 +773,7 @@ fn every_wrong_part_of_the_scope_is_reported_at_once() {
     let value = "AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=x";
     assert_eq!(
         check(&with_authorization(value)).unwrap_err().to_string(),
-        "Credential should be scoped to a valid region, not 'c'. \
+        "Credential should be scoped to a valid region. \
          Credential should be scoped to correct service: 'dynamodb'. \
          Credential should be scoped with a valid terminator: 'aws4_request', not 'e'. \
          Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: 'b' != '20150830', from '20150830T123600Z'. "
