@@ -187,6 +187,8 @@ pub struct CreateTableInput {
     pub global_secondary_indexes: Option<Vec<SecondaryIndexInput>>,
     /// `PROVISIONED` or `PAY_PER_REQUEST`.
     pub billing_mode: Option<String>,
+    /// The newer alias of `BillingMode` (same values); `BillingMode` wins when both are given.
+    pub table_throughput_mode: Option<String>,
     /// Throughput for provisioned mode.
     pub provisioned_throughput: Option<ProvisionedThroughput>,
     /// Stream settings.
@@ -252,6 +254,8 @@ pub struct UpdateTableInput {
     pub attribute_definitions: Option<Vec<AttributeDefinition>>,
     /// New billing mode.
     pub billing_mode: Option<String>,
+    /// The newer alias of `BillingMode` (same values); `BillingMode` wins when both are given.
+    pub table_throughput_mode: Option<String>,
     /// New throughput.
     pub provisioned_throughput: Option<ProvisionedThroughput>,
     /// GSI changes.
