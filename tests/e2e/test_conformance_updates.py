@@ -428,6 +428,16 @@ def test_transaction_edge_cases_recorded_against_dynamodb(ddb, table):
 
 def test_a_table_arn_names_the_table_in_batches_and_transactions(ddb, table):
     arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    # ConsumedCapacity names the table as the request did.
+    r = ddb.put_item(TableName=arn, Item={"pk": {"S": "a"}}, ReturnConsumedCapacity="TOTAL")
+    assert r["ConsumedCapacity"]["TableName"] == arn
+    r = ddb.get_item(TableName=arn, Key={"pk": {"S": "a"}}, ReturnConsumedCapacity="TOTAL")
+    assert r["ConsumedCapacity"]["TableName"] == arn
+    r = ddb.query(TableName=arn, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}},
+                  ReturnConsumedCapacity="TOTAL")
+    assert r["ConsumedCapacity"]["TableName"] == arn
+    assert ddb.get_item(TableName=table, Key={"pk": {"S": "a"}},
+                        ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]["TableName"] == table
     ddb.batch_write_item(RequestItems={arn: [{"PutRequest": {"Item": {"pk": {"S": "b"}}}}]})
     r = ddb.batch_get_item(RequestItems={arn: {"Keys": [{"pk": {"S": "b"}}]}})
     assert list(r["Responses"].values()) == [[{"pk": {"S": "b"}}]]

@@ -504,6 +504,7 @@ pub fn collection_metrics(meta: &TableMeta, key: &Item) -> Option<Value> {
 /// consumed capacity and the item collection metrics, each when asked for.
 fn write_response(
     meta: &TableMeta,
+    named: &Option<String>,
     attributes: Option<&Item>,
     cap: &Capacity,
     rcc: &Option<String>,
@@ -514,7 +515,9 @@ fn write_response(
     if let Some(a) = attributes {
         out.insert("Attributes".into(), item_json(a));
     }
-    if let Some(c) = cap.render(&meta.name, rcc.as_deref().unwrap_or("NONE")) {
+    // ConsumedCapacity names the table as the request did (a name or an ARN).
+    let shown = named.as_deref().unwrap_or(&meta.name);
+    if let Some(c) = cap.render(shown, rcc.as_deref().unwrap_or("NONE")) {
         out.insert("ConsumedCapacity".into(), c);
     }
     if ricm.as_deref() == Some("SIZE")
@@ -787,6 +790,7 @@ impl DynamoDb {
         {
             return write_response(
                 &table.meta,
+                &input.table_name,
                 None,
                 &cap,
                 &input.return_consumed_capacity,
@@ -816,6 +820,7 @@ impl DynamoDb {
             .await?;
         write_response(
             &table.meta,
+            &input.table_name,
             old.as_ref().filter(|_| rv == "ALL_OLD"),
             &cap,
             &input.return_consumed_capacity,
@@ -867,6 +872,7 @@ impl DynamoDb {
         {
             return write_response(
                 &table.meta,
+                &input.table_name,
                 None,
                 &cap,
                 &input.return_consumed_capacity,
@@ -890,6 +896,7 @@ impl DynamoDb {
             .await?;
         write_response(
             &table.meta,
+            &input.table_name,
             old.as_ref().filter(|_| rv == "ALL_OLD"),
             &cap,
             &input.return_consumed_capacity,
@@ -950,7 +957,8 @@ impl DynamoDb {
             read: true,
             ..Capacity::default()
         };
-        if let Some(c) = cap.render(&table.meta.name, rcc) {
+        let shown = input.table_name.as_deref().unwrap_or(&table.meta.name);
+        if let Some(c) = cap.render(shown, rcc) {
             out.insert("ConsumedCapacity".into(), c);
         }
         to_json(&Value::Object(out))
@@ -1031,6 +1039,7 @@ impl DynamoDb {
         };
         write_response(
             &table.meta,
+            &input.table_name,
             attrs.as_ref(),
             &cap,
             &input.return_consumed_capacity,

@@ -166,6 +166,8 @@ struct ReadPlan<'a> {
     /// For Query: entries must also satisfy the key condition (begins_with
     /// ranges are exact, so this is a guard only).
     key_condition: Option<KeyCondition>,
+    /// The table as the request named it (a name or an ARN), which ConsumedCapacity echoes.
+    named: &'a str,
 }
 
 impl DynamoDb {
@@ -432,6 +434,7 @@ impl DynamoDb {
             (None, _) => range,
         };
         let plan = ReadPlan {
+            named: input.table_name.as_deref().unwrap_or(&table.meta.name),
             source,
             range,
             direction: if forward {
@@ -592,6 +595,7 @@ impl DynamoDb {
             },
         };
         let plan = ReadPlan {
+            named: input.table_name.as_deref().unwrap_or(&table.meta.name),
             source,
             range,
             direction: Direction::Forward,
@@ -714,7 +718,7 @@ impl DynamoDb {
             }
             None => cap.table = units,
         }
-        if let Some(c) = cap.render(&plan.source.table.meta.name, rcc) {
+        if let Some(c) = cap.render(plan.named, rcc) {
             out.insert("ConsumedCapacity".into(), c);
         }
         let rest = to_json(&Value::Object(out))?;
