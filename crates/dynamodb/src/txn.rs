@@ -80,6 +80,15 @@ fn key_mismatch(msg: &str) -> bool {
         || msg.contains("has exceeded the maximum size limit")
 }
 
+/// The text of a key-schema error (see [`key_mismatch`]), which cancels a transaction, or
+/// the error itself, which fails the request.
+fn key_schema_error(e: DynamoError) -> Result<String> {
+    match e {
+        DynamoError::Validation(msg) if key_mismatch(&msg) => Ok(msg),
+        other => Err(other),
+    }
+}
+
 /// A transaction cancelled by a validation error in action `failed` of `n`: that action's
 /// reason `ValidationError` with the text, every other action's `None`.
 fn canceled_by_validation(n: usize, failed: usize, msg: &str) -> DynamoError {
@@ -148,6 +157,7 @@ impl DynamoDb {
         v.finish()?;
         let mut plans = Vec::new();
         let mut seen = HashSet::new();
+        let n = input.transact_items.as_ref().map(Vec::len).unwrap_or(0);
         for (i, t) in input.transact_items.iter().flatten().enumerate() {
             let Some(g) = &t.get else {
                 return Err(invalid(format!(
@@ -156,15 +166,11 @@ impl DynamoDb {
                 )));
             };
             let table = self.table_for_items(account, &g.table_name)?;
-            let n = input.transact_items.as_ref().map(Vec::len).unwrap_or(0);
             let keyed = check_key(&table.meta, &g.key, "key")
                 .and_then(|key_item| crate::items::storage_key(&table.meta.key, &key_item));
             let storage_key = match keyed {
                 Ok(k) => k,
-                Err(DynamoError::Validation(msg)) if key_mismatch(&msg) => {
-                    return Err(canceled_by_validation(n, i, &msg));
-                }
-                Err(e) => return Err(e),
+                Err(e) => return Err(canceled_by_validation(n, i, &key_schema_error(e)?)),
             };
             if !seen.insert((table.meta.id.clone(), storage_key.clone())) {
                 return Err(invalid(
@@ -244,10 +250,6 @@ impl DynamoDb {
         kind: &'static str,
         a: &TransactAction,
     ) -> Result<std::result::Result<Action, String>> {
-        let item_level = |e: DynamoError| match e {
-            DynamoError::Validation(msg) if key_mismatch(&msg) => Ok(msg),
-            other => Err(other),
-        };
         let table = self.table_for_items(account, &a.table_name)?;
         let meta = &table.meta;
         let mut exprs = Vec::new();
@@ -295,7 +297,7 @@ impl DynamoDb {
                 invalid("1 validation error detected: Value null at 'transactItems.member.put.item' failed to satisfy constraint: Member must not be null")
             })?;
             if let Err(e) = check_item(meta, &item) {
-                return item_level(e).map(Err);
+                return key_schema_error(e).map(Err);
             }
             let key: Item = meta
                 .key
@@ -306,7 +308,7 @@ impl DynamoDb {
         } else {
             match check_key(meta, &a.key, "key") {
                 Ok(k) => (k, None),
-                Err(e) => return item_level(e).map(Err),
+                Err(e) => return key_schema_error(e).map(Err),
             }
         };
         if let Some(u) = &update {
@@ -320,7 +322,7 @@ impl DynamoDb {
         }
         let storage_key = match crate::items::storage_key(&meta.key, &key_item) {
             Ok(k) => k,
-            Err(e) => return item_level(e).map(Err),
+            Err(e) => return key_schema_error(e).map(Err),
         };
         Ok(Ok(Action {
             kind,

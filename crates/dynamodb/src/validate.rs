@@ -154,6 +154,18 @@ impl Validator {
     }
 }
 
+/// The whole message of one enum violation, "1 validation error detected: Value 'X' at 'at'
+/// failed to satisfy constraint: Member must satisfy enum value set: [...]", for a member
+/// checked after the request's constraints (the legacy maps' operators and actions).
+pub fn enum_violation(value: &str, at: &str, allowed: &[&str]) -> String {
+    let mut v = Validator::new();
+    v.one_of(Some(value), at, allowed);
+    match v.finish() {
+        Err(e) => e.to_string(),
+        Ok(()) => format!("{value} is one of [{}]", allowed.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ use super::{
     CmpOp, Condition, ExprError, KeyCondition, Operand, Path, Projection, RangeCondition, SetValue,
     UpdateAction, UpdateExpr, UpdateOperand,
 };
+use crate::validate::enum_violation;
 use crate::value::AttributeValue;
 
 /// A legacy comparison operator.
@@ -104,10 +105,7 @@ impl OperatorField {
             OperatorField::Known(o) => Ok(*o),
             OperatorField::Unknown(name) => {
                 let set: Vec<&str> = OPERATORS.iter().map(|o| o.name()).collect();
-                Err(ExprError::new(format!(
-                    "1 validation error detected: Value '{name}' at '{at}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-                    set.join(", ")
-                )))
+                Err(ExprError::new(enum_violation(name, at, &set)))
             }
         }
     }
@@ -220,8 +218,10 @@ impl AttributeAction {
             "ADD" => Ok(Self::Add),
             "PUT" => Ok(Self::Put),
             "DELETE" => Ok(Self::Delete),
-            other => Err(ExprError::new(format!(
-                "1 validation error detected: Value '{other}' at 'attributeUpdates.{attr}.member.action' failed to satisfy constraint: Member must satisfy enum value set: [ADD, PUT, DELETE]"
+            other => Err(ExprError::new(enum_violation(
+                other,
+                &format!("attributeUpdates.{attr}.member.action"),
+                &["ADD", "PUT", "DELETE"],
             ))),
         }
     }
