@@ -506,15 +506,9 @@ pub fn check_table_name_at(v: &mut Validator, name: Option<&str>, at: &str) {
 /// Whether `name` is a valid table name, or a table ARN whose name part is one (what
 /// [`check_table_name`] accepts), for the keys of BatchGetItem/BatchWriteItem's maps.
 pub fn table_name_ok(name: &str) -> bool {
-    let plain = |n: &str| {
-        (3..=255).contains(&n.len())
-            && n.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
-    };
-    match parse_table_arn(name) {
-        Some((_, _, table)) => name.len() <= 1024 && plain(table),
-        None => plain(name),
-    }
+    let mut v = Validator::new();
+    check_table_name_at(&mut v, Some(name), "tableName");
+    v.ok()
 }
 
 /// A resource policy's revision id: DynamoDB's are decimal strings (epoch
