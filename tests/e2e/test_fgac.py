@@ -625,3 +625,50 @@ def test_return_consumed_capacity_and_enclosing_operation(srv):
     denied(e, "lee", "dynamodb:DeleteItem")
     assert "Item" not in root.get_item(TableName="GameScores", Key={"UserId": {"S": "t3"}})
     assert "Item" in root.get_item(TableName="GameScores", Key={"UserId": {"S": "t1"}})
+
+
+# ---- a condition without a set qualifier on a multivalued key --------------------------
+
+def test_unqualified_operator_on_multivalued_keys_never_matches(srv):
+    # AWS was observed to treat `StringEquals` on dynamodb:Attributes (no ForAnyValue:) as never
+    # matching: such a Deny protects nothing, such an Allow grants nothing. The column deny list
+    # that works is ForAnyValue:StringEquals.
+    root = srv.client()
+    game_scores(root, hash_only=True)
+    root.put_item(TableName="GameScores", Item={"UserId": {"S": "u1"}, "Secret": {"S": "hidden"},
+                                                "Wins": {"N": "3"}})
+    allow_all = {"Effect": "Allow", "Action": "dynamodb:*", "Resource": TABLE_ARN}
+
+    def deny_secret(op):
+        return json.dumps({"Version": "2012-10-17", "Statement": [allow_all, {
+            "Effect": "Deny", "Action": "dynamodb:*", "Resource": TABLE_ARN,
+            "Condition": {op: {"dynamodb:Attributes": ["Secret"]}}}]})
+
+    bare = user(srv, "bare", deny_secret("StringEquals"))
+    for projection in ["Secret", "Secret, Wins"]:
+        got = bare.get_item(TableName="GameScores", Key={"UserId": {"S": "u1"}},
+                            ProjectionExpression=projection)
+        assert got["Item"]["Secret"] == {"S": "hidden"}
+
+    listed = user(srv, "listed", deny_secret("ForAnyValue:StringEquals"))
+    for projection in ["Secret", "Wins, #s"]:
+        with pytest.raises(ClientError) as e:
+            listed.get_item(TableName="GameScores", Key={"UserId": {"S": "u1"}},
+                            ProjectionExpression=projection,
+                            **({"ExpressionAttributeNames": {"#s": "Secret"}} if "#s" in projection else {}))
+        err = e.value.response["Error"]
+        assert err["Code"] == "AccessDeniedException"
+        assert err["Message"] == (
+            f"User: arn:aws:iam::{ACCOUNT}:user/listed is not authorized to perform: dynamodb:GetItem on "
+            f"resource: {TABLE_ARN} with an explicit deny in an identity-based policy")
+    assert listed.get_item(TableName="GameScores", Key={"UserId": {"S": "u1"}},
+                           ProjectionExpression="Wins")["Item"] == {"Wins": {"N": "3"}}
+
+    # An Allow keyed on the caller's partition with a bare StringEquals grants nothing, even for
+    # the caller's own (single) leading key.
+    own = user(srv, "u1", json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE_ARN,
+        "Condition": {"StringEquals": {"dynamodb:LeadingKeys": ["${aws:username}"]}}}]}))
+    with pytest.raises(ClientError) as e:
+        own.get_item(TableName="GameScores", Key={"UserId": {"S": "u1"}})
+    denied(e, "u1", "dynamodb:GetItem")

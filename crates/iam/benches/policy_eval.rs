@@ -61,7 +61,7 @@ fn statement(i: usize, matching: bool, distinct: bool) -> String {
               "StringEquals":{{"aws:PrincipalTag/team":["db","ops{i}"]}},
               "IpAddress":{{"aws:SourceIp":["10.0.0.0/8","192.168.{}.0/24"]}},
               "DateLessThan":{{"aws:CurrentTime":"2030-01-{:02}T00:00:00Z"}},
-              "StringLike":{{"dynamodb:LeadingKeys":["${{aws:username}}-*","s{i}-*"]}}
+              "ForAllValues:StringLike":{{"dynamodb:LeadingKeys":["${{aws:username}}-*","s{i}-*"]}}
             }}"#,
             i % 256,
             i % 28 + 1
@@ -71,7 +71,7 @@ fn statement(i: usize, matching: bool, distinct: bool) -> String {
               "StringEquals":{"aws:PrincipalTag/team":["db","ops"]},
               "IpAddress":{"aws:SourceIp":["10.0.0.0/8","192.168.0.0/16"]},
               "DateLessThan":{"aws:CurrentTime":"2030-01-01T00:00:00Z"},
-              "StringLike":{"dynamodb:LeadingKeys":["${aws:username}-*"]}
+              "ForAllValues:StringLike":{"dynamodb:LeadingKeys":["${aws:username}-*"]}
             }"#
         .to_owned()
     };

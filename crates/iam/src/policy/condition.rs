@@ -14,10 +14,15 @@
 //!   value satisfies it, and false when the key is absent or empty. With a negated operator
 //!   the test is applied per request value (`ForAllValues:StringNotLike` = no request value
 //!   matches any policy value).
-//! - Without a qualifier, a key with several request values behaves as "any request value
-//!   matches" for positive operators, and as its negation for negated ones. AWS advises
-//!   against this use and does not spell it out; this is the reading that keeps
-//!   `StringNotEquals` the exact negation of `StringEquals`.
+//! - Without a qualifier, an operator on a multivalued key (one the request context holds as
+//!   a list: `aws:TagKeys`, `dynamodb:Attributes`, `dynamodb:LeadingKeys`, a `stringList`
+//!   simulation entry) never matches, whatever the values and however many there are, for
+//!   negated operators and `...IfExists` too. The guide only says such keys "require a
+//!   condition set operator"; AWS's evaluation was observed to treat a bare `StringEquals` on
+//!   `dynamodb:Attributes` as never matching, so a `Deny` written that way protects nothing
+//!   and an `Allow` grants nothing. Rampart does the same rather than guess a set reading
+//!   (which would let an `Allow` grant more than AWS does). An absent key or an empty list
+//!   keeps the absent-key rules below.
 //!
 //! Errors: a policy value or a request value that cannot be read for its operator (a date
 //! that is not a date, an IP that is not an address) makes the condition an error, which the
@@ -35,7 +40,7 @@ use std::str::FromStr;
 use base64::Engine as _;
 use ipnet::IpNet;
 
-use super::context::Key;
+use super::context::{ContextValue, Key};
 use super::pattern::{ArnPat, LikePat, SplitArn, Template, TextPat, Unresolved, Vars};
 use super::slot::Slot;
 use super::time::{self, Instant};
@@ -378,12 +383,13 @@ impl Condition {
                 (Qualifier::None, false) => negated,
             });
         };
-        // ForAllValues (and a negated operator without qualifier): every request value must
-        // pass; otherwise one suffices.
-        let every = matches!(
-            (qualifier, negated),
-            (Qualifier::ForAllValues, _) | (Qualifier::None, true)
-        );
+        if qualifier == Qualifier::None && matches!(slot.value(), Some(ContextValue::Multi(_))) {
+            // A single-valued operator on a multivalued key: never a match (module doc).
+            return Ok(false);
+        }
+        // ForAllValues: every request value must pass; otherwise (ForAnyValue, or the one
+        // value of a single-valued key) one suffices.
+        let every = qualifier == Qualifier::ForAllValues;
         let q = Quantifier { negated, every };
         let unresolved = |u: Unresolved<'a>| CondError::Unresolved(u.0);
         // One loop per operator family (rather than one loop testing the operator per value),
@@ -775,6 +781,53 @@ mod tests {
         );
         assert_eq!(
             cond("ForAllValues:StringNotEquals", "k:x", &["a"]).eval_in(&c),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn an_unqualified_operator_on_a_multivalued_key_never_matches() {
+        let mut one = Context::new();
+        one.set_multi("dynamodb:attributes", ["ssn"]);
+        let two = ctx(&[("dynamodb:attributes", &["ssn", "name"])]);
+        for c in [&one, &two] {
+            for (op, values) in [
+                ("StringEquals", &["ssn", "name"][..]),
+                ("StringLike", &["*"][..]),
+                ("StringNotEquals", &["other"][..]),
+                ("StringNotLike", &["x*"][..]),
+                ("StringEqualsIfExists", &["ssn", "name"][..]),
+            ] {
+                assert_eq!(
+                    cond(op, "dynamodb:Attributes", values).eval_in(c),
+                    Ok(false),
+                    "{op} {values:?} on {c:?}"
+                );
+            }
+            assert_eq!(
+                cond("ForAnyValue:StringEquals", "dynamodb:Attributes", &["ssn"]).eval_in(c),
+                Ok(true)
+            );
+            assert_eq!(
+                cond("Null", "dynamodb:Attributes", &["false"]).eval_in(c),
+                Ok(true)
+            );
+        }
+        // The same operators on a single-valued key compare its value.
+        let single = ctx(&[("dynamodb:select", &["ALL_ATTRIBUTES"])]);
+        assert_eq!(
+            cond("StringEquals", "dynamodb:Select", &["ALL_ATTRIBUTES"]).eval_in(&single),
+            Ok(true)
+        );
+        // An absent key or an empty list keeps the absent-key rules.
+        let mut empty = Context::new();
+        empty.set_multi("dynamodb:attributes", Vec::<String>::new());
+        assert_eq!(
+            cond("StringNotEquals", "dynamodb:Attributes", &["ssn"]).eval_in(&empty),
+            Ok(true)
+        );
+        assert_eq!(
+            cond("StringEquals", "dynamodb:Attributes", &["ssn"]).eval_in(&empty),
             Ok(false)
         );
     }
