@@ -134,3 +134,35 @@ def test_bad_tokens_are_refused_with_sts_errors(wi_server):
     forged = ".".join([parts[0], b64u(json.dumps({"iss": "https://www.amazon.com", "sub": "admin", "aud": APP,
                                                    "exp": int(time.time()) + 600}).encode()), parts[2]])
     assert code(forged)[0] == "InvalidIdentityToken"
+
+
+def test_amr_is_multivalued_even_with_one_method(tmp_path):
+    # AWS's trust policies test `amr` with ForAnyValue:; a bare operator on a multivalued key
+    # never matches, whatever the token holds (docs/iam.md).
+    keys = tmp_path / "oidc" / "idp.example.com"
+    keys.mkdir(parents=True)
+    (keys / "jwks.json").write_text(json.dumps(jwks_for(KEY, "k1")))
+    s = Server(tmp_path / "data", region="us-west-2",
+               env={"RAMPART_ACCOUNT_ID": RUNBOOK_ACCOUNT, "RAMPART_OIDC_KEYS_DIR": str(tmp_path / "oidc")}).start()
+    try:
+        iam = s.client("iam")
+        provider = iam.create_open_id_connect_provider(Url="https://idp.example.com", ClientIDList=["app-1"],
+                                                       ThumbprintList=["0" * 40])["OpenIDConnectProviderArn"]
+        sts = unsigned_sts(s)
+        now = int(time.time())
+        tok = sign({"iss": "https://idp.example.com", "sub": "u1", "aud": "app-1", "iat": now, "exp": now + 600,
+                    "amr": ["pwd"]}, KEY, "k1")
+        for name, op, allowed in [("bare", "StringEquals", False), ("any", "ForAnyValue:StringEquals", True)]:
+            trust = {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {op: {"idp.example.com:amr": "pwd"}}}]}
+            role = iam.create_role(RoleName=f"r-{name}", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+            if allowed:
+                r = sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="s1", WebIdentityToken=tok)
+                assert r["SubjectFromWebIdentityToken"] == "u1"
+            else:
+                with pytest.raises(ClientError) as e:
+                    sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="s1", WebIdentityToken=tok)
+                assert e.value.response["Error"]["Code"] == "AccessDenied"
+    finally:
+        s.stop()

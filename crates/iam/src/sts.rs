@@ -481,7 +481,10 @@ impl Iam {
         }
         for (k, vs) in &grouped {
             match vs.as_slice() {
-                [one] => {
+                // `amr` is a multivalued key whatever the token holds (AWS's examples test
+                // it with `ForAnyValue:`), so a bare operator on it never matches, also for
+                // a token with one method.
+                [one] if !k.ends_with(":amr") => {
                     ctx.set(k, one.clone());
                 }
                 many => {
