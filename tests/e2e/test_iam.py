@@ -365,3 +365,65 @@ def test_create_virtual_mfa_device_writes_a_qr_code_png_with_the_cli(server, tmp
     assert len(dev["Base32StringSeed"].decode()) == 32
     iam.delete_virtual_mfa_device(SerialNumber=serial)
     iam.delete_virtual_mfa_device(SerialNumber=dev["SerialNumber"])
+
+
+def test_delegated_admin_bounded_by_iam_condition_keys(server, iam, request):
+    # The IAM User Guide's delegation pattern: a delegated administrator may create and change
+    # users only with a given permissions boundary (iam:PermissionsBoundary), attach only one
+    # managed policy (iam:PolicyARN), tag only with allowed tags (aws:RequestTag/aws:TagKeys),
+    # act on users by their tags (aws:ResourceTag), and never edit or remove the boundary.
+    boundary = iam.create_policy(PolicyName=uniq(request, "XCompanyBoundaries"),
+                                 PolicyDocument=json.dumps(POLICY))["Policy"]["Arn"]
+    readonly = "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"
+    admin, bounded, loose = uniq(request, "maria"), uniq(request, "bounded"), uniq(request, "loose")
+    delegation = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "CreateOrChangeOnlyWithBoundary", "Effect": "Allow",
+         "Action": ["iam:CreateUser", "iam:DeleteUserPolicy", "iam:PutUserPermissionsBoundary", "iam:PutUserPolicy"],
+         "Resource": "*", "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}}},
+        {"Sid": "AttachOnlyReadOnly", "Effect": "Allow", "Action": "iam:AttachUserPolicy", "Resource": "*",
+         "Condition": {"ArnEquals": {"iam:PolicyARN": readonly},
+                       "StringEquals": {"iam:PermissionsBoundary": boundary}}},
+        {"Sid": "TagOnlyTeam", "Effect": "Allow", "Action": ["iam:TagUser", "iam:UntagUser"], "Resource": "*",
+         "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]}}},
+        {"Sid": "KeysForDbTeam", "Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/team": "db"}}},
+        {"Sid": "NoBoundaryPolicyEdit", "Effect": "Deny",
+         "Action": ["iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
+                    "iam:SetDefaultPolicyVersion"], "Resource": boundary},
+        {"Sid": "NoBoundaryUserDelete", "Effect": "Deny", "Action": "iam:DeleteUserPermissionsBoundary",
+         "Resource": "*"},
+    ]}
+    iam.create_user(UserName=admin)
+    iam.put_user_policy(UserName=admin, PolicyName="delegation", PolicyDocument=json.dumps(delegation))
+    key = iam.create_access_key(UserName=admin)["AccessKey"]
+    maria = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    iam.create_user(UserName=loose)
+
+    def denied(call, **kw):
+        with pytest.raises(ClientError) as e:
+            call(**kw)
+        assert err(e)[0] == "AccessDenied" and err(e)[2] == 403, err(e)
+
+    denied(maria.create_user, UserName=bounded)
+    denied(maria.create_user, UserName=bounded, PermissionsBoundary=readonly)
+    assert uniq(request, "bounded") not in [u["UserName"] for u in iam.list_users()["Users"]]
+    maria.create_user(UserName=bounded, PermissionsBoundary=boundary)
+    assert iam.get_user(UserName=bounded)["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+    maria.put_user_policy(UserName=bounded, PolicyName="p", PolicyDocument=json.dumps(POLICY))
+    denied(maria.put_user_policy, UserName=loose, PolicyName="p", PolicyDocument=json.dumps(POLICY))
+    maria.attach_user_policy(UserName=bounded, PolicyArn=readonly)
+    denied(maria.attach_user_policy, UserName=bounded, PolicyArn=boundary)
+    denied(maria.attach_user_policy, UserName=loose, PolicyArn=readonly)
+    assert iam.list_attached_user_policies(UserName=loose)["AttachedPolicies"] == []
+    denied(maria.delete_user_permissions_boundary, UserName=bounded)
+    denied(maria.create_policy_version, PolicyArn=boundary, PolicyDocument=json.dumps(POLICY))
+    # Tags: only the key "team", and access keys only for users tagged team=db.
+    denied(maria.create_access_key, UserName=bounded)
+    denied(maria.tag_user, UserName=bounded, Tags=[{"Key": "team", "Value": "db"}, {"Key": "cost", "Value": "1"}])
+    maria.tag_user(UserName=bounded, Tags=[{"Key": "team", "Value": "db"}])
+    assert maria.create_access_key(UserName=bounded)["AccessKey"]["UserName"] == bounded
+    denied(maria.create_access_key, UserName=loose)
+    denied(maria.untag_user, UserName=bounded, TagKeys=["team", "cost"])
+    maria.untag_user(UserName=bounded, TagKeys=["team"])
+    assert iam.list_user_tags(UserName=bounded)["Tags"] == []
+    denied(maria.create_access_key, UserName=bounded)

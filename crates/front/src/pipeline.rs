@@ -207,7 +207,9 @@ impl App {
                 QueryService::Iam => {
                     let resource = self.iam.resource_arn(&ctx, &action, &params);
                     let iam_action = format!("iam:{action}");
-                    self.authorize(&ctx, &AuthzInput::new(&iam_action, &resource))?;
+                    let mut input = AuthzInput::new(&iam_action, &resource);
+                    input.keys = self.iam.request_keys(&ctx, &action, &params);
+                    self.authorize(&ctx, &input)?;
                     if action == "SimulatePrincipalPolicy" || action == "SimulateCustomPolicy" {
                         return rampart_iam::simulate::simulate(
                             &self.authorizer,

@@ -12,6 +12,7 @@ use rampart_core::{PrincipalKind, RequestContext, iso8601};
 
 use crate::error::{IamError, IamResult};
 use crate::keys::KeyStore;
+use crate::policy::ContextValue;
 use crate::store::{
     Group, IamState, IamStore, Kind, ManagedPolicy, PolicyVersion, Role, User, record, removal,
     secs, unique_id,
@@ -2063,6 +2064,100 @@ fn aws_policy_nodes(arn: &str, st: &IamState) -> Vec<Node> {
 }
 
 impl Iam {
+    /// The condition keys IAM's own actions carry (the Service Authorization Reference's
+    /// table for IAM): `aws:RequestTag/<key>` and `aws:TagKeys` for the tags a request sets
+    /// (`Create*` with `Tags`, `Tag*`) and `aws:TagKeys` for the keys `Untag*` removes;
+    /// `aws:ResourceTag/<key>` and `iam:ResourceTag/<key>` for the user or role acted on (the
+    /// one [`Self::resource_arn`] names); `iam:PolicyARN` for attaching or detaching a managed
+    /// policy; `iam:PermissionsBoundary` for the boundary a request sets (`CreateUser`,
+    /// `CreateRole`, `Put*PermissionsBoundary`) or, for the actions that change an entity's
+    /// permissions, the boundary it has.
+    pub fn request_keys(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        p: &Params,
+    ) -> Vec<(String, ContextValue)> {
+        let mut keys = Vec::new();
+        let tags = p.structs("Tags");
+        if !tags.is_empty() {
+            let mut names = Vec::with_capacity(tags.len());
+            for t in &tags {
+                if let Some(k) = t.get("Key") {
+                    let v = t.get("Value").cloned().unwrap_or_default();
+                    keys.push((format!("aws:RequestTag/{k}"), ContextValue::Single(v)));
+                    names.push(k.clone());
+                }
+            }
+            keys.push(("aws:TagKeys".into(), ContextValue::Multi(names)));
+        } else if action.starts_with("Untag") {
+            keys.push(("aws:TagKeys".into(), ContextValue::Multi(p.list("TagKeys"))));
+        }
+        let acct = ctx.principal.account.as_str();
+        let st = self.store.snapshot();
+        let (entity_tags, boundary) = if action.contains("Role") {
+            p.get("RoleName")
+                .and_then(|n| st.roles.get(&(acct.to_owned(), n.to_owned())))
+                .map(|r| (r.tags.clone(), r.boundary.clone()))
+                .unwrap_or_default()
+        } else if action.contains("Group") && !action.contains("ForUser") {
+            // Groups carry no tags or boundary.
+            (Vec::new(), None)
+        } else {
+            let name = match (p.get("UserName"), &ctx.principal.kind) {
+                (Some(n), _) => Some(n.to_owned()),
+                // Calls about the caller (GetUser without UserName).
+                (None, PrincipalKind::User) => {
+                    ctx.principal.arn.rsplit('/').next().map(str::to_owned)
+                }
+                (None, _) => None,
+            };
+            name.and_then(|n| st.users.get(&(acct.to_owned(), n)))
+                .map(|u| (u.tags.clone(), u.boundary.clone()))
+                .unwrap_or_default()
+        };
+        for (k, v) in entity_tags {
+            keys.push((
+                format!("aws:ResourceTag/{k}"),
+                ContextValue::Single(v.clone()),
+            ));
+            keys.push((format!("iam:ResourceTag/{k}"), ContextValue::Single(v)));
+        }
+        if matches!(
+            action,
+            "AttachUserPolicy"
+                | "DetachUserPolicy"
+                | "AttachRolePolicy"
+                | "DetachRolePolicy"
+                | "AttachGroupPolicy"
+                | "DetachGroupPolicy"
+        ) && let Some(arn) = p.get("PolicyArn")
+        {
+            keys.push(("iam:PolicyARN".into(), ContextValue::Single(arn.to_owned())));
+        }
+        let boundary = match action {
+            "CreateUser"
+            | "CreateRole"
+            | "PutUserPermissionsBoundary"
+            | "PutRolePermissionsBoundary" => p.get("PermissionsBoundary").map(str::to_owned),
+            "AttachUserPolicy"
+            | "DetachUserPolicy"
+            | "PutUserPolicy"
+            | "DeleteUserPolicy"
+            | "DeleteUserPermissionsBoundary"
+            | "AttachRolePolicy"
+            | "DetachRolePolicy"
+            | "PutRolePolicy"
+            | "DeleteRolePolicy"
+            | "DeleteRolePermissionsBoundary" => boundary,
+            _ => None,
+        };
+        if let Some(b) = boundary {
+            keys.push(("iam:PermissionsBoundary".into(), ContextValue::Single(b)));
+        }
+        keys
+    }
+
     /// The resource ARN an IAM action is authorized against.
     pub fn resource_arn(&self, ctx: &RequestContext, action: &str, p: &Params) -> String {
         let acct = ctx.principal.account.as_str();
