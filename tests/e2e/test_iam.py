@@ -378,7 +378,8 @@ def test_delegated_admin_bounded_by_iam_condition_keys(server, iam, request):
     admin, bounded, loose = uniq(request, "maria"), uniq(request, "bounded"), uniq(request, "loose")
     delegation = {"Version": "2012-10-17", "Statement": [
         {"Sid": "CreateOrChangeOnlyWithBoundary", "Effect": "Allow",
-         "Action": ["iam:CreateUser", "iam:DeleteUserPolicy", "iam:PutUserPermissionsBoundary", "iam:PutUserPolicy"],
+         "Action": ["iam:CreateUser", "iam:DeleteUserPolicy", "iam:PutUserPermissionsBoundary", "iam:PutUserPolicy",
+                    "iam:CreateRole", "iam:PutRolePolicy"],
          "Resource": "*", "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}}},
         {"Sid": "AttachOnlyReadOnly", "Effect": "Allow", "Action": "iam:AttachUserPolicy", "Resource": "*",
          "Condition": {"ArnEquals": {"iam:PolicyARN": readonly},
@@ -390,8 +391,8 @@ def test_delegated_admin_bounded_by_iam_condition_keys(server, iam, request):
         {"Sid": "NoBoundaryPolicyEdit", "Effect": "Deny",
          "Action": ["iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
                     "iam:SetDefaultPolicyVersion"], "Resource": boundary},
-        {"Sid": "NoBoundaryUserDelete", "Effect": "Deny", "Action": "iam:DeleteUserPermissionsBoundary",
-         "Resource": "*"},
+        {"Sid": "NoBoundaryUserDelete", "Effect": "Deny",
+         "Action": ["iam:DeleteUserPermissionsBoundary", "iam:DeleteRolePermissionsBoundary"], "Resource": "*"},
     ]}
     iam.create_user(UserName=admin)
     iam.put_user_policy(UserName=admin, PolicyName="delegation", PolicyDocument=json.dumps(delegation))
@@ -427,3 +428,15 @@ def test_delegated_admin_bounded_by_iam_condition_keys(server, iam, request):
     maria.untag_user(UserName=bounded, TagKeys=["team"])
     assert iam.list_user_tags(UserName=bounded)["Tags"] == []
     denied(maria.create_access_key, UserName=bounded)
+    # Roles alike: created only with the boundary, their policies changed only under it.
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]})
+    role, loose_role = uniq(request, "role"), uniq(request, "loose-role")
+    denied(maria.create_role, RoleName=role, AssumeRolePolicyDocument=trust)
+    maria.create_role(RoleName=role, AssumeRolePolicyDocument=trust, PermissionsBoundary=boundary)
+    maria.put_role_policy(RoleName=role, PolicyName="p", PolicyDocument=json.dumps(POLICY))
+    iam.create_role(RoleName=loose_role, AssumeRolePolicyDocument=trust)
+    denied(maria.put_role_policy, RoleName=loose_role, PolicyName="p", PolicyDocument=json.dumps(POLICY))
+    assert iam.list_role_policies(RoleName=loose_role)["PolicyNames"] == []
+    denied(maria.delete_role_permissions_boundary, RoleName=role)
+    assert iam.get_role(RoleName=role)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
