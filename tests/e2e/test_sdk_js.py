@@ -2,7 +2,10 @@
 tests/sdk-js/check.mjs creates a table and waits for it with the SDK's waiter, writes, reads,
 pages through a Query with the SDK's paginator, gets the SDK's typed errors (a failed condition
 with its old item, a cancelled transaction with its reasons, a missing table), batches, scans
-and deletes the table, checking each answer. scripts/test installs it (npm ci)."""
+and deletes the table, checking each answer; tests/sdk-js/check-iam.mjs does IAM and STS with
+@aws-sdk/client-iam and client-sts (users, tags, policies and their URL-encoded documents,
+groups, access keys, the simulator, roles, AssumeRole and the session's identity, typed IAM
+errors), so the SDK's own XML parsers read every answer. scripts/test installs it (npm ci)."""
 
 import os
 import shutil
@@ -13,13 +16,13 @@ from conftest import ACCESS_KEY, REGION, ROOT, SECRET_KEY, Server
 DIR = ROOT / "tests" / "sdk-js"
 
 
-def run_check(server, secret=SECRET_KEY):
+def run_check(server, secret=SECRET_KEY, script="check.mjs"):
     assert (DIR / "node_modules" / "@aws-sdk" / "client-dynamodb").exists(), \
         "install it first: npm ci --prefix tests/sdk-js"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({"RAMPART_ENDPOINT": server.endpoint, "AWS_ACCESS_KEY_ID": ACCESS_KEY,
                 "AWS_SECRET_ACCESS_KEY": secret, "AWS_REGION": REGION})
-    return subprocess.run([shutil.which("node") or "node", str(DIR / "check.mjs")], env=env,
+    return subprocess.run([shutil.which("node") or "node", str(DIR / script)], env=env,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -44,5 +47,16 @@ def test_js_sdk_with_a_wrong_secret_is_refused(tmp_path):
             "provided. Check your AWS Secret Access Key and signing method. Consult the service documentation "
             "for details."), r.stderr
         assert s.client().list_tables()["TableNames"] == []
+    finally:
+        s.stop()
+
+
+def test_js_sdk_iam_and_sts(tmp_path):
+    s = Server(tmp_path / "data").start()
+    try:
+        r = run_check(s, script="check-iam.mjs")
+        assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+        iam = s.client("iam")
+        assert [u["UserName"] for u in iam.list_users()["Users"]] == ["sdk-js-alice"]
     finally:
         s.stop()
