@@ -60,3 +60,13 @@ def test_js_sdk_iam_and_sts(tmp_path):
         assert [u["UserName"] for u in iam.list_users()["Users"]] == ["sdk-js-alice"]
     finally:
         s.stop()
+
+
+def test_js_sdk_organizations(tmp_path):
+    s = Server(tmp_path / "data").start()
+    try:
+        r = run_check(s, script="check-orgs.mjs")
+        assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+        assert len(s.client("organizations").list_accounts()["Accounts"]) == 2
+    finally:
+        s.stop()
