@@ -372,3 +372,34 @@ def test_describe_table_reports_every_setting(ddb, table_name):
     assert lsi == {"IndexName": "lix", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "l", "KeyType": "RANGE"}],
                    "Projection": {"ProjectionType": "KEYS_ONLY"}, "IndexSizeBytes": 0, "ItemCount": 0,
                    "IndexArn": f"{arn}/index/lix"}
+
+
+# --- operator counts, long chains, huge legacy maps -------------------------------------
+
+def test_more_than_300_operators_are_refused_and_long_chains_do_not_crash(ddb, table):
+    # DynamoDB's limit and text (recorded by ScyllaDB's Alternator tests): comparators, AND,
+    # OR, NOT, BETWEEN and IN count; parentheses do not.
+    ok = "v < :x" + " OR v < :x" * 149
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "v": {"N": "2"}}, ConditionExpression=ok,
+                     ExpressionAttributeValues={":x": {"N": "0"}})
+    assert error_of(e)[0] == "ConditionalCheckFailedException"
+    over = "v < :x" + " AND v < :x" * 300
+    assert len(over) < 4096
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "v": {"N": "2"}}, ConditionExpression=over,
+                     ExpressionAttributeValues={":x": {"N": "0"}})
+    assert error_of(e) == invalid(
+        "Invalid ConditionExpression: The expression contains too many operators; operator count: 301")
+    assert unchanged(ddb, table)
+    with pytest.raises(ClientError) as e:
+        ddb.scan(TableName=table, FilterExpression=over, ExpressionAttributeValues={":x": {"N": "0"}})
+    assert error_of(e) == invalid(
+        "Invalid FilterExpression: The expression contains too many operators; operator count: 301")
+    # A legacy filter or Expected map is one condition however many attributes it names: twenty
+    # thousand are answered, not a stack overflow.
+    many = {f"a{i}": {"ComparisonOperator": "NULL"} for i in range(20000)}
+    assert ddb.scan(TableName=table, ScanFilter=many)["Count"] == 1
+    expected = {f"a{i}": {"Exists": False} for i in range(20000)}
+    ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "v": {"N": "1"}}, Expected=expected)
+    assert unchanged(ddb, table)

@@ -102,10 +102,8 @@ fn leaf() -> impl Strategy<Value = Condition> {
 fn condition() -> impl Strategy<Value = Condition> {
     leaf().prop_recursive(4, 24, 2, |inner| {
         prop_oneof![
-            (inner.clone(), inner.clone())
-                .prop_map(|(a, b)| Condition::And(Box::new(a), Box::new(b))),
-            (inner.clone(), inner.clone())
-                .prop_map(|(a, b)| Condition::Or(Box::new(a), Box::new(b))),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Condition::And(vec![a, b])),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Condition::Or(vec![a, b])),
             inner.prop_map(|a| Condition::Not(Box::new(a))),
         ]
     })

@@ -83,10 +83,11 @@ pub enum Condition {
     Between(Operand, Operand, Operand),
     /// `operand IN (list…)`.
     In(Operand, Vec<Operand>),
-    /// `a AND b`.
-    And(Box<Condition>, Box<Condition>),
-    /// `a OR b`.
-    Or(Box<Condition>, Box<Condition>),
+    /// `a AND b AND …`: two or more members (a chain is one node, so that walking it never
+    /// recurses once per member).
+    And(Vec<Condition>),
+    /// `a OR b OR …`: two or more members.
+    Or(Vec<Condition>),
     /// `NOT a`.
     Not(Box<Condition>),
     /// `attribute_exists(path)`.
@@ -153,13 +154,16 @@ fn static_type(o: &Operand) -> Option<&'static str> {
 impl Cx<'_, '_> {
     fn cond(&mut self, raw: &RawCond) -> Option<Condition> {
         match raw {
-            RawCond::And(a, b) => {
-                let (a, b) = (self.cond(a), self.cond(b));
-                Some(Condition::And(Box::new(a?), Box::new(b?)))
+            // Every member is checked (its errors found) before any failure is returned.
+            RawCond::And(members) => {
+                let members: Vec<Option<Condition>> =
+                    members.iter().map(|m| self.cond(m)).collect();
+                Some(Condition::And(members.into_iter().collect::<Option<_>>()?))
             }
-            RawCond::Or(a, b) => {
-                let (a, b) = (self.cond(a), self.cond(b));
-                Some(Condition::Or(Box::new(a?), Box::new(b?)))
+            RawCond::Or(members) => {
+                let members: Vec<Option<Condition>> =
+                    members.iter().map(|m| self.cond(m)).collect();
+                Some(Condition::Or(members.into_iter().collect::<Option<_>>()?))
             }
             RawCond::Not(a) => Some(Condition::Not(Box::new(self.cond(a)?))),
             RawCond::Cmp(l, op, r) => {
@@ -546,8 +550,8 @@ impl Condition {
                 Some(x) => list.iter().any(|o| o.value(item).is_some_and(|v| v == x)),
                 None => false,
             },
-            Condition::And(a, b) => a.holds(item) && b.holds(item),
-            Condition::Or(a, b) => a.holds(item) || b.holds(item),
+            Condition::And(members) => members.iter().all(|m| m.holds(item)),
+            Condition::Or(members) => members.iter().any(|m| m.holds(item)),
             Condition::Not(a) => !a.holds(item),
             Condition::AttributeExists(p) => p.resolve(item).is_some(),
             Condition::AttributeNotExists(p) => p.resolve(item).is_none(),
@@ -593,9 +597,10 @@ impl Condition {
                     o.collect_attributes(out);
                 }
             }
-            Condition::And(a, b) | Condition::Or(a, b) => {
-                a.collect(out);
-                b.collect(out);
+            Condition::And(members) | Condition::Or(members) => {
+                for m in members {
+                    m.collect(out);
+                }
             }
             Condition::Not(a) => a.collect(out),
             Condition::AttributeExists(p) | Condition::AttributeNotExists(p) => {
@@ -634,13 +639,13 @@ impl Condition {
                 let items: Vec<String> = list.iter().map(|o| o.print(pr)).collect();
                 format!("{x} IN ({})", items.join(", "))
             }
-            Condition::And(a, b) => {
-                let a = group(a, pr);
-                format!("{a} AND {}", group(b, pr))
+            Condition::And(members) => {
+                let parts: Vec<String> = members.iter().map(|m| group(m, pr)).collect();
+                parts.join(" AND ")
             }
-            Condition::Or(a, b) => {
-                let a = group(a, pr);
-                format!("{a} OR {}", group(b, pr))
+            Condition::Or(members) => {
+                let parts: Vec<String> = members.iter().map(|m| group(m, pr)).collect();
+                parts.join(" OR ")
             }
             Condition::Not(a) => format!("NOT {}", group(a, pr)),
             Condition::AttributeExists(p) => format!("attribute_exists({})", pr.path(p)),

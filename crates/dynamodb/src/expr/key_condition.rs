@@ -101,9 +101,11 @@ fn walk(c: &Condition, out: &mut Vec<Leaf>) -> Result<(), ExprError> {
         ))
     };
     let (operands, leaf_kind): (Vec<&Operand>, &str) = match c {
-        Condition::And(a, b) => {
-            walk(a, out)?;
-            return walk(b, out);
+        Condition::And(members) => {
+            for m in members {
+                walk(m, out)?;
+            }
+            return Ok(());
         }
         Condition::Or(..) => return Err(invalid_op("OR")),
         Condition::Not(_) => return Err(invalid_op("NOT")),

@@ -284,25 +284,25 @@ fn to_condition(attr: &str, op: ComparisonOperator, values: &[AttributeValue]) -
         C::Contains => Condition::Contains(lhs(), v(0)),
         // AWS quirk: NOT_CONTAINS is false for a missing attribute, as CONTAINS is (while NE
         // is true): observed, recorded by ScyllaDB's Alternator tests.
-        C::NotContains => Condition::And(
-            Box::new(Condition::AttributeExists(path())),
-            Box::new(Condition::Not(Box::new(Condition::Contains(lhs(), v(0))))),
-        ),
+        C::NotContains => Condition::And(vec![
+            Condition::AttributeExists(path()),
+            Condition::Not(Box::new(Condition::Contains(lhs(), v(0)))),
+        ]),
         C::BeginsWith => Condition::BeginsWith(lhs(), v(0)),
         C::In => Condition::In(lhs(), values.iter().cloned().map(Operand::Value).collect()),
         C::Between => Condition::Between(lhs(), v(0), v(1)),
     }
 }
 
-fn combine(parts: Vec<Condition>, op: Option<ConditionalOperator>) -> Option<Condition> {
-    let or = op == Some(ConditionalOperator::Or);
-    parts.into_iter().reduce(|a, b| {
-        if or {
-            Condition::Or(Box::new(a), Box::new(b))
-        } else {
-            Condition::And(Box::new(a), Box::new(b))
-        }
-    })
+/// One condition of all the parts: one n-ary node, however many parts (a legacy map may hold
+/// thousands, and a nested chain of that depth would exhaust the stack of whatever walks it).
+fn combine(mut parts: Vec<Condition>, op: Option<ConditionalOperator>) -> Option<Condition> {
+    match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ if op == Some(ConditionalOperator::Or) => Some(Condition::Or(parts)),
+        _ => Some(Condition::And(parts)),
+    }
 }
 
 /// `Expected` (+ `ConditionalOperator`) as a condition; `None` for an empty map.

@@ -9,11 +9,23 @@
 //! captures such as `token: "/", near: "numx / :v"`, `token: "<EOF>", near: "= "`,
 //! `token: "_", near: "AND __"`.
 //!
-//! INVARIANT: nesting deeper than [`MAX_DEPTH`] is refused as a syntax error, so no input can
-//! exhaust the stack.
+//! INVARIANT: nesting deeper than [`MAX_DEPTH`] is refused as a syntax error, and a chain of
+//! `AND`s or `OR`s is one node with a list of members (not a left-deep tree), so no input can
+//! exhaust the stack of the parser or of anything that walks the tree.
+//!
+//! A condition with more than [`MAX_OPERATORS`] operators is refused as DynamoDB refuses it:
+//! `The expression contains too many operators; operator count: 301` (DynamoDB's text, recorded
+//! by ScyllaDB's Alternator tests, which also record what counts: comparators, `BETWEEN`, `IN`,
+//! `AND`, `OR` and `NOT`; parentheses and function calls do not).
 
-/// Deepest nesting of parentheses / function calls / NOT accepted.
+/// Deepest nesting of parentheses / function calls / NOT accepted. DynamoDB accepts deeper
+/// nesting (`a<b OR (a<b OR (… 149 levels …))`, 299 operators, recorded by ScyllaDB's Alternator
+/// tests); 64 keeps the recursive descent within a 2 MiB stack in an unoptimized build too, and
+/// no realistic expression nests deeper (docs/compatibility.md).
 pub(crate) const MAX_DEPTH: usize = 64;
+
+/// Most operators one condition may hold (DynamoDB's documented limit).
+pub(crate) const MAX_OPERATORS: usize = 300;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tok {
@@ -157,8 +169,10 @@ pub(crate) enum RawCond {
     Cmp(RawOperand, RawCmp, RawOperand),
     Between(RawOperand, RawOperand, RawOperand),
     In(RawOperand, Vec<RawOperand>),
-    And(Box<RawCond>, Box<RawCond>),
-    Or(Box<RawCond>, Box<RawCond>),
+    /// Two or more members.
+    And(Vec<RawCond>),
+    /// Two or more members.
+    Or(Vec<RawCond>),
     Not(Box<RawCond>),
     /// A function call used as a condition (`attribute_exists(a)`, or a misused `size(a)`).
     Call(String, Vec<RawOperand>),
@@ -229,6 +243,8 @@ pub(crate) struct Parser<'s> {
     tokens: Vec<Token>,
     pos: usize,
     depth: usize,
+    /// Operators seen so far (see [`MAX_OPERATORS`]).
+    operators: usize,
     grammar: Grammar,
     pub notes: ParseNotes,
 }
@@ -246,6 +262,7 @@ impl<'s> Parser<'s> {
             tokens: tokenize(src),
             pos: 0,
             depth: 0,
+            operators: 0,
             grammar,
             notes: ParseNotes::default(),
         }
@@ -320,6 +337,19 @@ impl<'s> Parser<'s> {
 
     fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Counts one operator of a condition; past [`MAX_OPERATORS`], DynamoDB's refusal.
+    fn operator(&mut self) -> Result<(), SyntaxError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            Err(SyntaxError(format!(
+                "The expression contains too many operators; operator count: {}",
+                self.operators
+            )))
+        } else {
+            Ok(())
+        }
     }
 
     fn finish(&self) -> Result<(), SyntaxError> {
@@ -444,33 +474,38 @@ impl<'s> Parser<'s> {
     // ---- conditions ----------------------------------------------------------------------
 
     fn or(&mut self) -> Result<(Node, bool), SyntaxError> {
-        let (mut left, mut wrapped) = self.and()?;
-        while self.peek_keyword("OR") {
-            let left_cond = self.as_cond(left)?;
-            self.pos += 1;
-            let (right, _) = self.and()?;
-            let right_cond = self.as_cond(right)?;
-            left = Node::Cond(RawCond::Or(Box::new(left_cond), Box::new(right_cond)));
-            wrapped = false;
+        let (first, wrapped) = self.and()?;
+        if !self.peek_keyword("OR") {
+            return Ok((first, wrapped));
         }
-        Ok((left, wrapped))
+        let mut members = vec![self.as_cond(first)?];
+        while self.peek_keyword("OR") {
+            self.operator()?;
+            self.pos += 1;
+            let (next, _) = self.and()?;
+            members.push(self.as_cond(next)?);
+        }
+        Ok((Node::Cond(RawCond::Or(members)), false))
     }
 
     fn and(&mut self) -> Result<(Node, bool), SyntaxError> {
-        let (mut left, mut wrapped) = self.not()?;
-        while self.peek_keyword("AND") {
-            let left_cond = self.as_cond(left)?;
-            self.pos += 1;
-            let (right, _) = self.not()?;
-            let right_cond = self.as_cond(right)?;
-            left = Node::Cond(RawCond::And(Box::new(left_cond), Box::new(right_cond)));
-            wrapped = false;
+        let (first, wrapped) = self.not()?;
+        if !self.peek_keyword("AND") {
+            return Ok((first, wrapped));
         }
-        Ok((left, wrapped))
+        let mut members = vec![self.as_cond(first)?];
+        while self.peek_keyword("AND") {
+            self.operator()?;
+            self.pos += 1;
+            let (next, _) = self.not()?;
+            members.push(self.as_cond(next)?);
+        }
+        Ok((Node::Cond(RawCond::And(members)), false))
     }
 
     fn not(&mut self) -> Result<(Node, bool), SyntaxError> {
         if self.peek_keyword("NOT") {
+            self.operator()?;
             self.pos += 1;
             self.enter()?;
             let (inner, _) = self.not()?;
@@ -520,11 +555,13 @@ impl<'s> Parser<'s> {
             _ => None,
         };
         if let Some(cmp) = cmp {
+            self.operator()?;
             self.pos += 1;
             let right = self.operand_parens()?;
             return Ok((Node::Cond(RawCond::Cmp(op, cmp, right)), false));
         }
         if self.peek_keyword("BETWEEN") {
+            self.operator()?;
             self.pos += 1;
             let low = self.operand_parens()?;
             if !self.peek_keyword("AND") {
@@ -535,6 +572,7 @@ impl<'s> Parser<'s> {
             return Ok((Node::Cond(RawCond::Between(op, low, high)), false));
         }
         if self.peek_keyword("IN") {
+            self.operator()?;
             self.pos += 1;
             self.expect(Tok::LParen)?;
             let list = self.operand_list()?;
@@ -713,5 +751,27 @@ mod tests {
         assert!(err(&not).starts_with("Syntax error"));
         let calls = format!("{}a{}", "size(".repeat(5000), ")".repeat(5000));
         assert!(err(&calls).starts_with("Syntax error"));
+    }
+
+    #[test]
+    fn a_chain_is_one_node_and_more_than_300_operators_are_refused() {
+        // 149 ORs and 150 comparisons: 299 operators, accepted, one node of 150 members.
+        let ok = format!("a < b{}", " OR a < b".repeat(149));
+        match parse_condition(&ok) {
+            Ok((RawCond::Or(members), _)) => assert_eq!(members.len(), 150),
+            other => panic!("unexpected {other:?}"),
+        }
+        // Parentheses are not operators: 60 levels of `OR (a < b`, 121 operators, accepted.
+        let nested = format!("a < b{}{}", " OR (a < b".repeat(60), ")".repeat(60));
+        assert!(parse_condition(&nested).is_ok());
+        let over = format!("a < b{}", " AND a < b".repeat(150));
+        assert_eq!(
+            err(&over),
+            "The expression contains too many operators; operator count: 301"
+        );
+        let nots = format!("{}a < b", "NOT ".repeat(40));
+        assert!(parse_condition(&nots).is_ok());
+        let between = format!("a BETWEEN b AND c{}", " AND a IN (b, c)".repeat(150));
+        assert!(err(&between).ends_with("operator count: 301"));
     }
 }
