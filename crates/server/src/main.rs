@@ -85,6 +85,10 @@ fn main() -> std::process::ExitCode {
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(settings.worker_threads)
+        // Requests are parsed and evaluated on these threads (and their blocking pool); the
+        // expression parser's nesting bound is sized for this stack (only what is touched
+        // is committed).
+        .thread_stack_size(rampart_dynamodb::expr::WORKER_STACK)
         .enable_all()
         .build()
     {

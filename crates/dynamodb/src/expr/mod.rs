@@ -28,6 +28,8 @@ pub mod legacy;
 mod projection;
 pub mod reserved;
 mod syntax;
+
+pub use syntax::WORKER_STACK;
 mod update;
 
 use std::collections::{BTreeSet, HashMap};
