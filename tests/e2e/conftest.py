@@ -156,6 +156,14 @@ def fresh_server(tmp_path):
 
 
 @pytest.fixture
+def own_server(tmp_path):
+    """A started server of the test's own: an empty account, nothing shared with other tests."""
+    s = Server(tmp_path / "data").start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
 def ddb(server):
     return server.client()
 

@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 
-from conftest import ACCESS_KEY, REGION, ROOT, SECRET_KEY, Server
+from conftest import ACCESS_KEY, REGION, ROOT, SECRET_KEY
 
 DIR = ROOT / "tests" / "sdk-js"
 
@@ -26,47 +26,30 @@ def run_check(server, secret=SECRET_KEY, script="check.mjs"):
                           capture_output=True, text=True, timeout=300)
 
 
-def test_js_sdk_drives_the_data_plane(tmp_path):
-    s = Server(tmp_path / "data").start()
-    try:
-        r = run_check(s)
-        assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
-        assert "SdkJsBooks" not in s.client().list_tables()["TableNames"]
-    finally:
-        s.stop()
+def test_js_sdk_drives_the_data_plane(own_server):
+    r = run_check(own_server)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+    assert "SdkJsBooks" not in own_server.client().list_tables()["TableNames"]
 
 
-def test_js_sdk_with_a_wrong_secret_is_refused(tmp_path):
-    s = Server(tmp_path / "data").start()
-    try:
-        r = run_check(s, secret="wrong" + SECRET_KEY[5:])
-        assert r.returncode == 1
-        # (Node 20 also prints the SDK's notice that it wants Node 22 for future releases.)
-        assert r.stderr.strip().splitlines()[-1] == (
-            "InvalidSignatureException: The request signature we calculated does not match the signature you "
-            "provided. Check your AWS Secret Access Key and signing method. Consult the service documentation "
-            "for details."), r.stderr
-        assert s.client().list_tables()["TableNames"] == []
-    finally:
-        s.stop()
+def test_js_sdk_with_a_wrong_secret_is_refused(own_server):
+    r = run_check(own_server, secret="wrong" + SECRET_KEY[5:])
+    assert r.returncode == 1
+    # (Node 20 also prints the SDK's notice that it wants Node 22 for future releases.)
+    assert r.stderr.strip().splitlines()[-1] == (
+        "InvalidSignatureException: The request signature we calculated does not match the signature you "
+        "provided. Check your AWS Secret Access Key and signing method. Consult the service documentation "
+        "for details."), r.stderr
+    assert own_server.client().list_tables()["TableNames"] == []
 
 
-def test_js_sdk_iam_and_sts(tmp_path):
-    s = Server(tmp_path / "data").start()
-    try:
-        r = run_check(s, script="check-iam.mjs")
-        assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
-        iam = s.client("iam")
-        assert [u["UserName"] for u in iam.list_users()["Users"]] == ["sdk-js-alice"]
-    finally:
-        s.stop()
+def test_js_sdk_iam_and_sts(own_server):
+    r = run_check(own_server, script="check-iam.mjs")
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+    assert [u["UserName"] for u in own_server.client("iam").list_users()["Users"]] == ["sdk-js-alice"]
 
 
-def test_js_sdk_organizations(tmp_path):
-    s = Server(tmp_path / "data").start()
-    try:
-        r = run_check(s, script="check-orgs.mjs")
-        assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
-        assert len(s.client("organizations").list_accounts()["Accounts"]) == 2
-    finally:
-        s.stop()
+def test_js_sdk_organizations(own_server):
+    r = run_check(own_server, script="check-orgs.mjs")
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+    assert len(own_server.client("organizations").list_accounts()["Accounts"]) == 2

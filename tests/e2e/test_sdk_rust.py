@@ -7,7 +7,7 @@ each answer. scripts/test builds it (outside the workspace: the SDK is a heavy b
 import os
 import subprocess
 
-from conftest import ACCESS_KEY, REGION, ROOT, SECRET_KEY, Server
+from conftest import ACCESS_KEY, REGION, ROOT, SECRET_KEY
 
 BINARY = ROOT / "target" / "sdk-rust" / "debug" / "rampart-sdk-rust-check"
 
@@ -21,23 +21,15 @@ def run_check(server, secret=SECRET_KEY):
     return subprocess.run([str(BINARY)], env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_rust_sdk_drives_the_data_plane(tmp_path):
-    s = Server(tmp_path / "data").start()
-    try:
-        r = run_check(s)
-        assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
-        # The table was deleted at the end, as the program asked.
-        assert "SdkRustBooks" not in s.client().list_tables()["TableNames"]
-    finally:
-        s.stop()
+def test_rust_sdk_drives_the_data_plane(own_server):
+    r = run_check(own_server)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+    # The table was deleted at the end, as the program asked.
+    assert "SdkRustBooks" not in own_server.client().list_tables()["TableNames"]
 
 
-def test_rust_sdk_with_a_wrong_secret_is_refused(tmp_path):
-    s = Server(tmp_path / "data").start()
-    try:
-        r = run_check(s, secret="wrong" + SECRET_KEY[5:])
-        assert r.returncode == 1
-        assert "InvalidSignatureException" in r.stderr, r.stderr
-        assert s.client().list_tables()["TableNames"] == []
-    finally:
-        s.stop()
+def test_rust_sdk_with_a_wrong_secret_is_refused(own_server):
+    r = run_check(own_server, secret="wrong" + SECRET_KEY[5:])
+    assert r.returncode == 1
+    assert "InvalidSignatureException" in r.stderr, r.stderr
+    assert own_server.client().list_tables()["TableNames"] == []

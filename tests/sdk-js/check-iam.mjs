@@ -13,29 +13,10 @@ import {
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-};
-const check = (ok, what) => {
-  if (!ok) throw new Error(`check failed: ${what}`);
-};
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-const expectError = async (promise, type, what) => {
-  try {
-    await promise;
-  } catch (e) {
-    check(e instanceof type, `${what}: expected ${type.name}, got ${e.name}: ${e.message}`);
-    return e;
-  }
-  throw new Error(`${what} succeeded`);
-};
+import { check, clientOptions, expectError, main, rootCredentials, same } from "./lib.mjs";
 
-const endpoint = env("RAMPART_ENDPOINT");
-const region = env("AWS_REGION");
-const clientFor = (Client, credentials) => new Client({ endpoint, region, credentials, maxAttempts: 1 });
-const root = { accessKeyId: env("AWS_ACCESS_KEY_ID"), secretAccessKey: env("AWS_SECRET_ACCESS_KEY") };
+const clientFor = (Client, credentials) => new Client(clientOptions(credentials));
+const root = rootCredentials();
 const iam = clientFor(IAMClient, root);
 const sts = clientFor(STSClient, root);
 
@@ -126,10 +107,4 @@ async function run() {
   check(asRole.Arn === session.AssumedRoleUser.Arn, "GetCallerIdentity in the role session");
 }
 
-try {
-  await run();
-  console.log("ok");
-} catch (e) {
-  console.error(`${e.name}: ${e.message}`);
-  process.exit(1);
-}
+await main(run);

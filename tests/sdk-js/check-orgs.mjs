@@ -9,31 +9,9 @@ import {
   MoveAccountCommand, OrganizationsClient, PolicyTypeNotEnabledException,
 } from "@aws-sdk/client-organizations";
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-};
-const check = (ok, what) => {
-  if (!ok) throw new Error(`check failed: ${what}`);
-};
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-const expectError = async (promise, type, what) => {
-  try {
-    await promise;
-  } catch (e) {
-    check(e instanceof type, `${what}: expected ${type.name}, got ${e.name}: ${e.message}`);
-    return e;
-  }
-  throw new Error(`${what} succeeded`);
-};
+import { check, clientOptions, expectError, main, rootCredentials, same } from "./lib.mjs";
 
-const orgs = new OrganizationsClient({
-  endpoint: env("RAMPART_ENDPOINT"),
-  region: env("AWS_REGION"),
-  credentials: { accessKeyId: env("AWS_ACCESS_KEY_ID"), secretAccessKey: env("AWS_SECRET_ACCESS_KEY") },
-  maxAttempts: 1,
-});
+const orgs = new OrganizationsClient(clientOptions(rootCredentials()));
 const SCP = {
   Version: "2012-10-17",
   Statement: [{ Sid: "NoTableDeletes", Effect: "Deny", Action: "dynamodb:DeleteTable", Resource: "*" }],
@@ -70,10 +48,4 @@ async function run() {
   check(same(JSON.parse(full.Content), SCP) && full.PolicySummary.AwsManaged === false, "DescribePolicy");
 }
 
-try {
-  await run();
-  console.log("ok");
-} catch (e) {
-  console.error(`${e.name}: ${e.message}`);
-  process.exit(1);
-}
+await main(run);

@@ -9,22 +9,9 @@ import {
   UpdateItemCommand, paginateQuery, waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-};
-const check = (ok, what) => {
-  if (!ok) throw new Error(`check failed: ${what}`);
-};
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+import { check, clientOptions, main, rootCredentials, same } from "./lib.mjs";
 
-const client = new DynamoDBClient({
-  endpoint: env("RAMPART_ENDPOINT"),
-  region: env("AWS_REGION"),
-  credentials: { accessKeyId: env("AWS_ACCESS_KEY_ID"), secretAccessKey: env("AWS_SECRET_ACCESS_KEY") },
-  maxAttempts: 1,
-});
+const client = new DynamoDBClient(clientOptions(rootCredentials()));
 const TableName = "SdkJsBooks";
 const key = (a, t) => ({ Author: { S: a }, BookTitle: { S: t } });
 const book = (a, t, y) => ({ ...key(a, t), Year: { N: y } });
@@ -124,10 +111,4 @@ async function run() {
   await client.send(new DeleteTableCommand({ TableName }));
 }
 
-try {
-  await run();
-  console.log("ok");
-} catch (e) {
-  console.error(`${e.name}: ${e.message}`);
-  process.exit(1);
-}
+await main(run);

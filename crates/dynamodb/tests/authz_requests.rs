@@ -3,44 +3,17 @@
 //! condition keys and the table's resource policy.
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
 
-use std::sync::Arc;
-use std::time::SystemTime;
+mod common;
 
-use rampart_core::{
-    AccountId, NetworkOrigin, Principal, PrincipalKind, Region, RequestContext, RequestId,
-    SeededIds, SystemClock,
-};
+use std::sync::Arc;
+
+use rampart_core::{PrincipalKind, Region, RequestContext, SeededIds, SystemClock};
 use rampart_dynamodb::{AuthzRequest, DynamoDb, KeyValue, Operation};
 use rampart_storage::MemoryEngine;
 use serde_json::{Value, json};
 
 const OWNER: &str = "111122223333";
 const OTHER: &str = "444455556666";
-
-fn ctx(account: &str, kind: PrincipalKind) -> RequestContext {
-    let addr = "127.0.0.1:1".parse().unwrap();
-    RequestContext {
-        request_id: RequestId("r".into()),
-        received_at: SystemTime::now(),
-        principal: Principal {
-            account: AccountId::parse(account).unwrap(),
-            arn: format!("arn:aws:iam::{account}:root"),
-            user_id: account.into(),
-            access_key_id: "AKID".into(),
-            kind,
-            session: None,
-        },
-        network: NetworkOrigin {
-            peer: addr,
-            local: addr,
-            listener_id: "test".into(),
-            vpc_id: None,
-            vpce_id: None,
-        },
-        tls: None,
-        region: Region("us-east-1".into()),
-    }
-}
 
 async fn db() -> Arc<DynamoDb> {
     let db = DynamoDb::open(
@@ -52,7 +25,7 @@ async fn db() -> Arc<DynamoDb> {
     .await
     .unwrap();
     db.set_policy_validator(Arc::new(|_doc: &str| Ok(())));
-    let root = ctx(OWNER, PrincipalKind::Root);
+    let root = common::ctx_for(OWNER, PrincipalKind::Root);
     let create = json!({
         "TableName": "Games", "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [
@@ -99,7 +72,7 @@ async fn get_item_carries_its_keys_and_the_tables_policy() {
     let db = db().await;
     let r = requests(
         &db,
-        &ctx(OWNER, PrincipalKind::Root),
+        &common::ctx_for(OWNER, PrincipalKind::Root),
         Operation::GetItem,
         json!({"TableName": "Games", "Key": {"UserId": {"S": "u"}, "Title": {"S": "t"}}}),
     );
@@ -116,7 +89,7 @@ async fn get_item_carries_its_keys_and_the_tables_policy() {
 #[tokio::test]
 async fn a_table_arn_names_the_owners_table_for_another_account() {
     let db = db().await;
-    let other = ctx(OTHER, PrincipalKind::User);
+    let other = common::ctx_for(OTHER, PrincipalKind::User);
     let r = requests(
         &db,
         &other,
@@ -145,7 +118,7 @@ async fn index_queries_authorize_the_index_with_its_partition_key() {
     let db = db().await;
     let r = requests(
         &db,
-        &ctx(OWNER, PrincipalKind::Root),
+        &common::ctx_for(OWNER, PrincipalKind::Root),
         Operation::Query,
         json!({"TableName": "Games", "IndexName": "ByTitle", "KeyConditionExpression": "Title = :t",
                "ExpressionAttributeValues": {":t": {"S": "Meteor"}}}),
@@ -168,7 +141,7 @@ async fn transaction_members_are_authorized_as_their_own_actions() {
     let k = json!({"UserId": {"S": "u"}, "Title": {"S": "t"}});
     let r = requests(
         &db,
-        &ctx(OWNER, PrincipalKind::Root),
+        &common::ctx_for(OWNER, PrincipalKind::Root),
         Operation::TransactWriteItems,
         json!({"TransactItems": [
             {"ConditionCheck": {"TableName": "Games", "Key": k, "ConditionExpression": "attribute_exists(UserId)"}},
@@ -195,7 +168,7 @@ async fn transaction_members_are_authorized_as_their_own_actions() {
     }
     let r = requests(
         &db,
-        &ctx(OWNER, PrincipalKind::Root),
+        &common::ctx_for(OWNER, PrincipalKind::Root),
         Operation::TransactGetItems,
         json!({"TransactItems": [{"Get": {"TableName": "Games", "Key": k}}]}),
     );
@@ -207,7 +180,7 @@ async fn batches_are_authorized_per_table_as_the_batch_action() {
     let db = db().await;
     let r = requests(
         &db,
-        &ctx(OWNER, PrincipalKind::Root),
+        &common::ctx_for(OWNER, PrincipalKind::Root),
         Operation::BatchWriteItem,
         json!({"RequestItems": {
             "Games": [{"PutRequest": {"Item": {"UserId": {"S": "a"}, "Title": {"S": "t"}}}}],
@@ -232,7 +205,7 @@ async fn create_table_with_a_policy_also_needs_put_resource_policy() {
     let db = db().await;
     let r = requests(
         &db,
-        &ctx(OWNER, PrincipalKind::User),
+        &common::ctx_for(OWNER, PrincipalKind::User),
         Operation::CreateTable,
         json!({"TableName": "New", "ResourcePolicy": policy()}),
     );
@@ -249,14 +222,14 @@ async fn the_owners_root_deletes_a_policy_regardless_of_it() {
     let body = json!({"ResourceArn": table_arn()});
     let r = requests(
         &db,
-        &ctx(OWNER, PrincipalKind::Root),
+        &common::ctx_for(OWNER, PrincipalKind::Root),
         Operation::DeleteResourcePolicy,
         body.clone(),
     );
     assert_eq!(r[0].resource_policy, None);
     let r = requests(
         &db,
-        &ctx(OWNER, PrincipalKind::User),
+        &common::ctx_for(OWNER, PrincipalKind::User),
         Operation::DeleteResourcePolicy,
         body,
     );
@@ -269,7 +242,7 @@ async fn the_owners_root_deletes_a_policy_regardless_of_it() {
 #[tokio::test]
 async fn requests_without_keys_match_the_full_list() {
     let db = db().await;
-    let who = ctx(OWNER, PrincipalKind::Root);
+    let who = common::ctx_for(OWNER, PrincipalKind::Root);
     let key = json!({"UserId": {"S": "u"}, "Title": {"S": "t"}});
     let cases = [
         (

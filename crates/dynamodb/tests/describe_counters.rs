@@ -2,45 +2,18 @@
 //! run concurrently with the first (lazy) count.
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
 
-use std::sync::Arc;
-use std::time::SystemTime;
+mod common;
 
-use rampart_core::{
-    AccountId, NetworkOrigin, Principal, PrincipalKind, Region, RequestContext, RequestId,
-    SeededIds, SystemClock,
-};
+use std::sync::Arc;
+
+use rampart_core::{Region, SeededIds, SystemClock};
 use rampart_dynamodb::{DynamoDb, Operation};
 use rampart_storage::MemoryEngine;
 use serde_json::{Value, json};
 
-fn ctx() -> RequestContext {
-    let addr = "127.0.0.1:1".parse().unwrap();
-    RequestContext {
-        request_id: RequestId("r".into()),
-        received_at: SystemTime::now(),
-        principal: Principal {
-            account: AccountId::parse("111122223333").unwrap(),
-            arn: "arn:aws:iam::111122223333:root".into(),
-            user_id: "111122223333".into(),
-            access_key_id: "AKID".into(),
-            kind: PrincipalKind::Root,
-            session: None,
-        },
-        network: NetworkOrigin {
-            peer: addr,
-            local: addr,
-            listener_id: "test".into(),
-            vpc_id: None,
-            vpce_id: None,
-        },
-        tls: None,
-        region: Region("us-east-1".into()),
-    }
-}
-
 async fn call(db: &DynamoDb, op: Operation, body: Value) -> Value {
     let call = db.parse(op, body.to_string().as_bytes()).unwrap();
-    let out = db.execute(&ctx(), call).await.unwrap();
+    let out = db.execute(&common::ctx(), call).await.unwrap();
     serde_json::from_slice(&out).unwrap()
 }
 

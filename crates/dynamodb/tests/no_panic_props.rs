@@ -10,50 +10,23 @@
     reason = "test helpers: a broken fixture must fail loudly"
 )]
 
+mod common;
+
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
-use rampart_core::{
-    AccountId, NetworkOrigin, Principal, PrincipalKind, Region, RequestContext, RequestId,
-    SeededIds, SystemClock,
-};
+use rampart_core::{Region, SeededIds, SystemClock};
 use rampart_dynamodb::{DynamoDb, Operation};
 use rampart_storage::MemoryEngine;
 use serde_json::{Map, Value, json};
-
-fn ctx() -> RequestContext {
-    let addr = "127.0.0.1:1".parse().unwrap();
-    RequestContext {
-        request_id: RequestId("r".into()),
-        received_at: SystemTime::now(),
-        principal: Principal {
-            account: AccountId::parse("111122223333").unwrap(),
-            arn: "arn:aws:iam::111122223333:root".into(),
-            user_id: "111122223333".into(),
-            access_key_id: "AKID".into(),
-            kind: PrincipalKind::Root,
-            session: None,
-        },
-        network: NetworkOrigin {
-            peer: addr,
-            local: addr,
-            listener_id: "test".into(),
-            vpc_id: None,
-            vpce_id: None,
-        },
-        tls: None,
-        region: Region("us-east-1".into()),
-    }
-}
 
 async fn call(db: &DynamoDb, op: Operation, body: &Value) -> Result<Value, String> {
     let call = db
         .parse(op, body.to_string().as_bytes())
         .map_err(|e| format!("{e:?}"))?;
     let out = db
-        .execute(&ctx(), call)
+        .execute(&common::ctx(), call)
         .await
         .map_err(|e| format!("{e:?}"))?;
     if out.is_empty() {

@@ -1,0 +1,43 @@
+//! Helpers shared by the integration tests: the request context of a caller.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "each test crate uses some of these; a broken fixture must fail loudly"
+)]
+
+use std::time::SystemTime;
+
+use rampart_core::{
+    AccountId, NetworkOrigin, Principal, PrincipalKind, Region, RequestContext, RequestId,
+};
+
+/// A request from `account`'s principal of `kind` (as its root ARN), on loopback, in us-east-1.
+pub fn ctx_for(account: &str, kind: PrincipalKind) -> RequestContext {
+    let addr = "127.0.0.1:1".parse().unwrap();
+    RequestContext {
+        request_id: RequestId("r".into()),
+        received_at: SystemTime::now(),
+        principal: Principal {
+            account: AccountId::parse(account).unwrap(),
+            arn: format!("arn:aws:iam::{account}:root"),
+            user_id: account.into(),
+            access_key_id: "AKID".into(),
+            kind,
+            session: None,
+        },
+        network: NetworkOrigin {
+            peer: addr,
+            local: addr,
+            listener_id: "test".into(),
+            vpc_id: None,
+            vpce_id: None,
+        },
+        tls: None,
+        region: Region("us-east-1".into()),
+    }
+}
+
+/// A request from the root of account 111122223333.
+pub fn ctx() -> RequestContext {
+    ctx_for("111122223333", PrincipalKind::Root)
+}
