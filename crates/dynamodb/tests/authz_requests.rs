@@ -7,23 +7,15 @@ mod common;
 
 use std::sync::Arc;
 
-use rampart_core::{PrincipalKind, Region, RequestContext, SeededIds, SystemClock};
+use rampart_core::{PrincipalKind, RequestContext};
 use rampart_dynamodb::{AuthzRequest, DynamoDb, KeyValue, Operation};
-use rampart_storage::MemoryEngine;
 use serde_json::{Value, json};
 
 const OWNER: &str = "111122223333";
 const OTHER: &str = "444455556666";
 
 async fn db() -> Arc<DynamoDb> {
-    let db = DynamoDb::open(
-        Arc::new(MemoryEngine::new()),
-        Arc::new(SystemClock),
-        Arc::new(SeededIds::new(7)),
-        Region("us-east-1".into()),
-    )
-    .await
-    .unwrap();
+    let db = common::memory_db().await;
     db.set_policy_validator(Arc::new(|_doc: &str| Ok(())));
     let root = common::ctx_for(OWNER, PrincipalKind::Root);
     let create = json!({

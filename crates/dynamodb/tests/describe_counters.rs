@@ -4,11 +4,7 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use rampart_core::{Region, SeededIds, SystemClock};
 use rampart_dynamodb::{DynamoDb, Operation};
-use rampart_storage::MemoryEngine;
 use serde_json::{Value, json};
 
 async fn call(db: &DynamoDb, op: Operation, body: Value) -> Value {
@@ -19,14 +15,7 @@ async fn call(db: &DynamoDb, op: Operation, body: Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn counts_are_exact_under_concurrent_writes_and_describes() {
-    let db = DynamoDb::open(
-        Arc::new(MemoryEngine::new()),
-        Arc::new(SystemClock),
-        Arc::new(SeededIds::new(7)),
-        Region("us-east-1".into()),
-    )
-    .await
-    .unwrap();
+    let db = common::memory_db().await;
     call(
         &db,
         Operation::CreateTable,

@@ -16,9 +16,7 @@ use std::sync::Arc;
 
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
-use rampart_core::{Region, SeededIds, SystemClock};
 use rampart_dynamodb::{DynamoDb, Operation};
-use rampart_storage::MemoryEngine;
 use serde_json::{Map, Value, json};
 
 async fn call(db: &DynamoDb, op: Operation, body: &Value) -> Result<Value, String> {
@@ -58,14 +56,7 @@ async fn contents(db: &DynamoDb) -> Vec<Value> {
 }
 
 async fn fixture() -> Arc<DynamoDb> {
-    let db = DynamoDb::open(
-        Arc::new(MemoryEngine::new()),
-        Arc::new(SystemClock),
-        Arc::new(SeededIds::new(7)),
-        Region("us-east-1".into()),
-    )
-    .await
-    .unwrap();
+    let db = common::memory_db().await;
     call(
         &db,
         Operation::CreateTable,

@@ -1,15 +1,20 @@
-//! Helpers shared by the integration tests: the request context of a caller.
+//! Helpers shared by the integration tests: the request context of a caller, and a service on
+//! an in-memory engine.
 #![allow(
     dead_code,
     clippy::unwrap_used,
     reason = "each test crate uses some of these; a broken fixture must fail loudly"
 )]
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use rampart_core::{
     AccountId, NetworkOrigin, Principal, PrincipalKind, Region, RequestContext, RequestId,
+    SeededIds, SystemClock,
 };
+use rampart_dynamodb::DynamoDb;
+use rampart_storage::MemoryEngine;
 
 /// A request from `account`'s principal of `kind` (as its root ARN), on loopback, in us-east-1.
 pub fn ctx_for(account: &str, kind: PrincipalKind) -> RequestContext {
@@ -40,4 +45,16 @@ pub fn ctx_for(account: &str, kind: PrincipalKind) -> RequestContext {
 /// A request from the root of account 111122223333.
 pub fn ctx() -> RequestContext {
     ctx_for("111122223333", PrincipalKind::Root)
+}
+
+/// The DynamoDB service on a fresh in-memory engine, in us-east-1, with seeded ids.
+pub async fn memory_db() -> Arc<DynamoDb> {
+    DynamoDb::open(
+        Arc::new(MemoryEngine::new()),
+        Arc::new(SystemClock),
+        Arc::new(SeededIds::new(7)),
+        Region("us-east-1".into()),
+    )
+    .await
+    .unwrap()
 }
