@@ -440,3 +440,57 @@ def test_delegated_admin_bounded_by_iam_condition_keys(server, iam, request):
     assert iam.list_role_policies(RoleName=loose_role)["PolicyNames"] == []
     denied(maria.delete_role_permissions_boundary, RoleName=role)
     assert iam.get_role(RoleName=role)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+
+
+def test_iam_guide_tag_examples_control_access_to_users(server, iam, request):
+    # The four policies of the IAM User Guide's "Controlling access to and for IAM users and
+    # roles using IAM resource tags", verbatim, each attached to its own user.
+    guide = {
+        "delete-terminated": {"Effect": "Allow", "Action": "iam:DeleteUser", "Resource": "*",
+                              "Condition": {"StringLike": {"iam:ResourceTag/status": "terminated"}}},
+        "tags-of-employees": {"Effect": "Allow", "Action": ["iam:ListUserTags", "iam:TagUser", "iam:UntagUser"],
+                              "Resource": "*",
+                              "Condition": {"StringLike": {"iam:ResourceTag/jobFunction": "employee"}}},
+        "department-tags": {"Effect": "Allow", "Action": "iam:TagUser", "Resource": "*",
+                            "Condition": {"StringLike": {"aws:RequestTag/department": ["HR", "CS"]}}},
+        "untag-temporary": {"Effect": "Allow", "Action": "iam:UntagUser", "Resource": "*",
+                            "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["temporary"]}}},
+    }
+    callers = {}
+    for name, statement in guide.items():
+        caller = uniq(request, name)
+        iam.create_user(UserName=caller)
+        iam.put_user_policy(UserName=caller, PolicyName="guide",
+                            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+        key = iam.create_access_key(UserName=caller)["AccessKey"]
+        callers[name] = server.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    leaver, staff = uniq(request, "leaver"), uniq(request, "staff")
+    iam.create_user(UserName=leaver, Tags=[{"Key": "status", "Value": "terminated"},
+                                           {"Key": "temporary", "Value": "x"}])
+    iam.create_user(UserName=staff, Tags=[{"Key": "jobFunction", "Value": "employee"},
+                                          {"Key": "temporary", "Value": "y"}])
+
+    def denied(call, **kw):
+        with pytest.raises(ClientError) as e:
+            call(**kw)
+        assert err(e)[0] == "AccessDenied", err(e)
+
+    # iam:ResourceTag on the user acted on.
+    denied(callers["delete-terminated"].delete_user, UserName=staff)
+    denied(callers["tags-of-employees"].list_user_tags, UserName=leaver)
+    assert {t["Key"] for t in callers["tags-of-employees"].list_user_tags(UserName=staff)["Tags"]} == {
+        "jobFunction", "temporary"}
+    callers["tags-of-employees"].tag_user(UserName=staff, Tags=[{"Key": "level", "Value": "2"}])
+    # aws:RequestTag: only department HR or CS.
+    callers["department-tags"].tag_user(UserName=staff, Tags=[{"Key": "department", "Value": "CS"}])
+    denied(callers["department-tags"].tag_user, UserName=staff, Tags=[{"Key": "department", "Value": "Ops"}])
+    denied(callers["department-tags"].tag_user, UserName=staff, Tags=[{"Key": "level", "Value": "9"}])
+    # aws:TagKeys: only the key "temporary" may be removed.
+    denied(callers["untag-temporary"].untag_user, UserName=leaver, TagKeys=["temporary", "status"])
+    callers["untag-temporary"].untag_user(UserName=leaver, TagKeys=["temporary"])
+    assert [t["Key"] for t in iam.list_user_tags(UserName=leaver)["Tags"]] == ["status"]
+    assert {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=staff)["Tags"]} == {
+        "jobFunction": "employee", "temporary": "y", "level": "2", "department": "CS"}
+    # The leaver is deletable by tag; the staff member was not.
+    callers["delete-terminated"].delete_user(UserName=leaver)
+    assert leaver not in [u["UserName"] for u in iam.list_users()["Users"]]
