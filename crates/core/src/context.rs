@@ -120,3 +120,34 @@ pub struct RequestContext {
     /// The region the server answers for (and the request was signed for).
     pub region: Region,
 }
+
+#[cfg(feature = "testkit")]
+impl RequestContext {
+    /// For tests: a request from `account`'s principal of `kind` (named by the account root's
+    /// ARN and access key `AKID`), from and to 127.0.0.1:1, on listener `test`, in us-east-1,
+    /// received now. `None` if `account` is not a 12-digit account id.
+    pub fn for_tests(account: &str, kind: PrincipalKind) -> Option<Self> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], 1));
+        Some(RequestContext {
+            request_id: RequestId("r".into()),
+            received_at: SystemTime::now(),
+            principal: Principal {
+                account: AccountId::parse(account).ok()?,
+                arn: format!("arn:aws:iam::{account}:root"),
+                user_id: account.into(),
+                access_key_id: "AKID".into(),
+                kind,
+                session: None,
+            },
+            network: NetworkOrigin {
+                peer: addr,
+                local: addr,
+                listener_id: "test".into(),
+                vpc_id: None,
+                vpce_id: None,
+            },
+            tls: None,
+            region: Region("us-east-1".into()),
+        })
+    }
+}

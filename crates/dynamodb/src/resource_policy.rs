@@ -459,12 +459,7 @@ impl DynamoDb {
 
 #[cfg(test)]
 mod tests {
-    use std::time::SystemTime;
-
-    use rampart_core::{
-        AccountId, NetworkOrigin, Principal, PrincipalKind, Region, RequestContext, RequestId,
-        SeededIds, SystemClock,
-    };
+    use rampart_core::{PrincipalKind, Region, RequestContext, SeededIds, SystemClock};
     use rampart_storage::MemoryEngine;
 
     use super::*;
@@ -488,28 +483,7 @@ mod tests {
     }
 
     fn root() -> RequestContext {
-        let addr = "127.0.0.1:1".parse().unwrap();
-        RequestContext {
-            request_id: RequestId("r".into()),
-            received_at: SystemTime::now(),
-            principal: Principal {
-                account: AccountId::parse(OWNER).unwrap(),
-                arn: format!("arn:aws:iam::{OWNER}:root"),
-                user_id: OWNER.into(),
-                access_key_id: "AKID".into(),
-                kind: PrincipalKind::Root,
-                session: None,
-            },
-            network: NetworkOrigin {
-                peer: addr,
-                local: addr,
-                listener_id: "test".into(),
-                vpc_id: None,
-                vpce_id: None,
-            },
-            tls: None,
-            region: Region("us-east-1".into()),
-        }
+        RequestContext::for_tests(OWNER, PrincipalKind::Root).unwrap()
     }
 
     async fn call(db: &DynamoDb, op: Operation, body: Value) -> Result<Value> {

@@ -15,10 +15,7 @@ use std::time::SystemTime;
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use rampart_core::{
-    AccountId, NetworkOrigin, Principal, PrincipalKind, Region, RequestContext, RequestId, Secret,
-    SeededIds,
-};
+use rampart_core::{PrincipalKind, RequestContext, Secret, SeededIds};
 use rampart_iam::api::{Iam, Params};
 use rampart_iam::keys::KeyStore;
 use rampart_iam::mfa::MfaStore;
@@ -31,28 +28,7 @@ use serde_json::{Value, json};
 const ACCOUNT: &str = "111122223333";
 
 fn ctx() -> RequestContext {
-    let addr = "127.0.0.1:1".parse().unwrap();
-    RequestContext {
-        request_id: RequestId("r".into()),
-        received_at: SystemTime::now(),
-        principal: Principal {
-            account: AccountId::parse(ACCOUNT).unwrap(),
-            arn: format!("arn:aws:iam::{ACCOUNT}:root"),
-            user_id: ACCOUNT.into(),
-            access_key_id: "AKID".into(),
-            kind: PrincipalKind::Root,
-            session: None,
-        },
-        network: NetworkOrigin {
-            peer: addr,
-            local: addr,
-            listener_id: "test".into(),
-            vpc_id: None,
-            vpce_id: None,
-        },
-        tls: None,
-        region: Region("us-east-1".into()),
-    }
+    RequestContext::for_tests(ACCOUNT, PrincipalKind::Root).unwrap()
 }
 
 const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:*","Resource":"*"}]}"#;

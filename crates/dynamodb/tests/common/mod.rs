@@ -7,39 +7,14 @@
 )]
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use rampart_core::{
-    AccountId, NetworkOrigin, Principal, PrincipalKind, Region, RequestContext, RequestId,
-    SeededIds, SystemClock,
-};
+use rampart_core::{PrincipalKind, Region, RequestContext, SeededIds, SystemClock};
 use rampart_dynamodb::DynamoDb;
 use rampart_storage::MemoryEngine;
 
 /// A request from `account`'s principal of `kind` (as its root ARN), on loopback, in us-east-1.
 pub fn ctx_for(account: &str, kind: PrincipalKind) -> RequestContext {
-    let addr = "127.0.0.1:1".parse().unwrap();
-    RequestContext {
-        request_id: RequestId("r".into()),
-        received_at: SystemTime::now(),
-        principal: Principal {
-            account: AccountId::parse(account).unwrap(),
-            arn: format!("arn:aws:iam::{account}:root"),
-            user_id: account.into(),
-            access_key_id: "AKID".into(),
-            kind,
-            session: None,
-        },
-        network: NetworkOrigin {
-            peer: addr,
-            local: addr,
-            listener_id: "test".into(),
-            vpc_id: None,
-            vpce_id: None,
-        },
-        tls: None,
-        region: Region("us-east-1".into()),
-    }
+    RequestContext::for_tests(account, kind).unwrap()
 }
 
 /// A request from the root of account 111122223333.
