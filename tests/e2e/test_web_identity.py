@@ -62,9 +62,11 @@ def token(sub: str, key: Path = KEY, **over) -> str:
 
 @pytest.fixture
 def wi_server(tmp_path):
-    keys = tmp_path / "oidc" / "www.amazon.com"
-    keys.mkdir(parents=True)
-    (keys / "jwks.json").write_text(json.dumps(jwks_for(KEY, "k1")))
+    # Login with Amazon, and a generic OpenID Connect provider, both signing with KEY.
+    for provider in ("www.amazon.com", "idp.example.com"):
+        keys = tmp_path / "oidc" / provider
+        keys.mkdir(parents=True)
+        (keys / "jwks.json").write_text(json.dumps(jwks_for(KEY, "k1")))
     s = Server(tmp_path / "data", region="us-west-2",
                env={"RAMPART_ACCOUNT_ID": RUNBOOK_ACCOUNT, "RAMPART_OIDC_KEYS_DIR": str(tmp_path / "oidc")}).start()
     yield s
@@ -136,33 +138,25 @@ def test_bad_tokens_are_refused_with_sts_errors(wi_server):
     assert code(forged)[0] == "InvalidIdentityToken"
 
 
-def test_amr_is_multivalued_even_with_one_method(tmp_path):
+def test_amr_is_multivalued_even_with_one_method(wi_server):
     # AWS's trust policies test `amr` with ForAnyValue:; a bare operator on a multivalued key
     # never matches, whatever the token holds (docs/iam.md).
-    keys = tmp_path / "oidc" / "idp.example.com"
-    keys.mkdir(parents=True)
-    (keys / "jwks.json").write_text(json.dumps(jwks_for(KEY, "k1")))
-    s = Server(tmp_path / "data", region="us-west-2",
-               env={"RAMPART_ACCOUNT_ID": RUNBOOK_ACCOUNT, "RAMPART_OIDC_KEYS_DIR": str(tmp_path / "oidc")}).start()
-    try:
-        iam = s.client("iam")
-        provider = iam.create_open_id_connect_provider(Url="https://idp.example.com", ClientIDList=["app-1"],
-                                                       ThumbprintList=["0" * 40])["OpenIDConnectProviderArn"]
-        sts = unsigned_sts(s)
-        now = int(time.time())
-        tok = sign({"iss": "https://idp.example.com", "sub": "u1", "aud": "app-1", "iat": now, "exp": now + 600,
-                    "amr": ["pwd"]}, KEY, "k1")
-        for name, op, allowed in [("bare", "StringEquals", False), ("any", "ForAnyValue:StringEquals", True)]:
-            trust = {"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {op: {"idp.example.com:amr": "pwd"}}}]}
-            role = iam.create_role(RoleName=f"r-{name}", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-            if allowed:
-                r = sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="s1", WebIdentityToken=tok)
-                assert r["SubjectFromWebIdentityToken"] == "u1"
-            else:
-                with pytest.raises(ClientError) as e:
-                    sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="s1", WebIdentityToken=tok)
-                assert e.value.response["Error"]["Code"] == "AccessDenied"
-    finally:
-        s.stop()
+    iam = wi_server.client("iam")
+    provider = iam.create_open_id_connect_provider(Url="https://idp.example.com", ClientIDList=["app-1"],
+                                                   ThumbprintList=["0" * 40])["OpenIDConnectProviderArn"]
+    sts = unsigned_sts(wi_server)
+    now = int(time.time())
+    tok = sign({"iss": "https://idp.example.com", "sub": "u1", "aud": "app-1", "iat": now, "exp": now + 600,
+                "amr": ["pwd"]}, KEY, "k1")
+    for name, op, allowed in [("bare", "StringEquals", False), ("any", "ForAnyValue:StringEquals", True)]:
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {op: {"idp.example.com:amr": "pwd"}}}]}
+        role = iam.create_role(RoleName=f"r-{name}", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+        if allowed:
+            r = sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="s1", WebIdentityToken=tok)
+            assert r["SubjectFromWebIdentityToken"] == "u1"
+        else:
+            with pytest.raises(ClientError) as e:
+                sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="s1", WebIdentityToken=tok)
+            assert e.value.response["Error"]["Code"] == "AccessDenied"
