@@ -2067,8 +2067,8 @@ impl Iam {
     /// The condition keys IAM's own actions carry (the Service Authorization Reference's
     /// table for IAM): `aws:RequestTag/<key>` and `aws:TagKeys` for the tags a request sets
     /// (`Create*` with `Tags`, `Tag*`) and `aws:TagKeys` for the keys `Untag*` removes;
-    /// `aws:ResourceTag/<key>` and `iam:ResourceTag/<key>` for the user or role acted on (the
-    /// one [`Self::resource_arn`] names); `iam:PolicyARN` for attaching or detaching a managed
+    /// `aws:ResourceTag/<key>` and `iam:ResourceTag/<key>` of the user or role the action is
+    /// authorized against (the one [`Self::resource_arn`] names); `iam:PolicyARN` for attaching or detaching a managed
     /// policy; `iam:PermissionsBoundary` for the boundary a request sets (`CreateUser`,
     /// `CreateRole`, `Put*PermissionsBoundary`) or, for the actions that change an entity's
     /// permissions, the boundary it has.
@@ -2095,27 +2095,23 @@ impl Iam {
         }
         let acct = ctx.principal.account.as_str();
         let st = self.store.snapshot();
-        let (entity_tags, boundary) = if action.contains("Role") {
-            p.get("RoleName")
-                .and_then(|n| st.roles.get(&(acct.to_owned(), n.to_owned())))
-                .map(|r| (r.tags.clone(), r.boundary.clone()))
-                .unwrap_or_default()
-        } else if action.contains("Group") && !action.contains("ForUser") {
-            // Groups carry no tags or boundary.
-            (Vec::new(), None)
-        } else {
-            let name = match (p.get("UserName"), &ctx.principal.kind) {
-                (Some(n), _) => Some(n.to_owned()),
-                // Calls about the caller (GetUser without UserName).
-                (None, PrincipalKind::User) => {
-                    ctx.principal.arn.rsplit('/').next().map(str::to_owned)
-                }
-                (None, _) => None,
-            };
-            name.and_then(|n| st.users.get(&(acct.to_owned(), n)))
+        let user = |name: &str| {
+            st.users
+                .get(&(acct.to_owned(), name.to_owned()))
                 .map(|u| (u.tags.clone(), u.boundary.clone()))
-                .unwrap_or_default()
         };
+        // The user or role the action is authorized against (groups carry no tags or
+        // boundary; policies' tags are not keys of these actions).
+        let (entity_tags, boundary) = match target(ctx, action, p) {
+            Target::Role(name) => st
+                .roles
+                .get(&(acct.to_owned(), name.to_owned()))
+                .map(|r| (r.tags.clone(), r.boundary.clone())),
+            Target::User(name) => user(name),
+            Target::Caller => ctx.principal.arn.rsplit('/').next().and_then(user),
+            Target::Any | Target::Group(_) | Target::Policy(_) => None,
+        }
+        .unwrap_or_default();
         for (k, v) in entity_tags {
             keys.push((
                 format!("aws:ResourceTag/{k}"),
@@ -2174,49 +2170,72 @@ impl Iam {
                 .or_else(|| p.get("Path").map(str::to_owned))
                 .unwrap_or_else(|| "/".into())
         };
-        let entity = |kind: &str, param: &str| -> Option<String> {
-            p.get(param)
-                .map(|name| format!("arn:aws:iam::{acct}:{kind}{}{name}", path_of(kind, name)))
+        let entity = |kind: &str, name: &str| {
+            format!("arn:aws:iam::{acct}:{kind}{}{name}", path_of(kind, name))
         };
-        if action.starts_with("List")
-            && !action.contains("For")
-            && !action.contains("Attached")
-            && !action.contains("Tags")
-            && !action.contains("Policies")
-            && !action.contains("Versions")
-            && !action.contains("AccessKeys")
-        {
-            return "*".into();
+        match target(ctx, action, p) {
+            Target::Any => "*".into(),
+            Target::Group(name) => entity("group", name),
+            Target::Role(name) => entity("role", name),
+            Target::User(name) => entity("user", name),
+            Target::Policy(arn) => arn,
+            Target::Caller => ctx.principal.arn.clone(),
         }
-        if action.contains("Group")
-            && !action.contains("ForUser")
-            && let Some(a) = entity("group", "GroupName")
-        {
-            return a;
-        }
-        if action.contains("Role")
-            && let Some(a) = entity("role", "RoleName")
-        {
-            return a;
-        }
-        if let Some(a) = entity("user", "UserName") {
-            return a;
-        }
-        if let Some(arn) = p.get("PolicyArn") {
-            return arn.to_owned();
-        }
-        if action == "CreatePolicy"
-            && let Some(n) = p.get("PolicyName")
-        {
-            return format!(
-                "arn:aws:iam::{acct}:policy{}{n}",
-                p.get("Path").unwrap_or("/")
-            );
-        }
-        match ctx.principal.kind {
-            // Calls about "the caller" (GetUser, CreateAccessKey without UserName).
-            PrincipalKind::User => ctx.principal.arn.clone(),
-            _ => "*".into(),
-        }
+    }
+}
+
+/// What an IAM action is authorized against, by its name and parameters.
+enum Target<'p> {
+    /// Every resource (`List*` of a kind, or a call about the caller by a non-user).
+    Any,
+    Group(&'p str),
+    Role(&'p str),
+    User(&'p str),
+    /// A managed policy, by ARN.
+    Policy(String),
+    /// The calling IAM user (GetUser, CreateAccessKey without UserName).
+    Caller,
+}
+
+fn target<'p>(ctx: &RequestContext, action: &str, p: &'p Params) -> Target<'p> {
+    if action.starts_with("List")
+        && !action.contains("For")
+        && !action.contains("Attached")
+        && !action.contains("Tags")
+        && !action.contains("Policies")
+        && !action.contains("Versions")
+        && !action.contains("AccessKeys")
+    {
+        return Target::Any;
+    }
+    if action.contains("Group")
+        && !action.contains("ForUser")
+        && let Some(name) = p.get("GroupName")
+    {
+        return Target::Group(name);
+    }
+    if action.contains("Role")
+        && let Some(name) = p.get("RoleName")
+    {
+        return Target::Role(name);
+    }
+    if let Some(name) = p.get("UserName") {
+        return Target::User(name);
+    }
+    if let Some(arn) = p.get("PolicyArn") {
+        return Target::Policy(arn.to_owned());
+    }
+    if action == "CreatePolicy"
+        && let Some(n) = p.get("PolicyName")
+    {
+        let acct = ctx.principal.account.as_str();
+        return Target::Policy(format!(
+            "arn:aws:iam::{acct}:policy{}{n}",
+            p.get("Path").unwrap_or("/")
+        ));
+    }
+    match ctx.principal.kind {
+        PrincipalKind::User => Target::Caller,
+        _ => Target::Any,
     }
 }
