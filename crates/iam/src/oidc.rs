@@ -608,6 +608,13 @@ impl Claims {
         }
         keys
     }
+
+    /// Whether a key of [`Self::policy_keys`] is multivalued even when the token gives it one
+    /// value: `<url>:amr` (AWS's examples test it with `ForAnyValue:`), so that a bare operator
+    /// on it never matches. The others are multivalued only when they appear more than once.
+    pub fn always_multivalued(key: &str) -> bool {
+        key.ends_with(":amr")
+    }
 }
 
 /// Verifies an OpenID Connect ID token for `AssumeRoleWithWebIdentity`

@@ -481,10 +481,7 @@ impl Iam {
         }
         for (k, vs) in &grouped {
             match vs.as_slice() {
-                // `amr` is a multivalued key whatever the token holds (AWS's examples test
-                // it with `ForAnyValue:`), so a bare operator on it never matches, also for
-                // a token with one method.
-                [one] if !k.ends_with(":amr") => {
+                [one] if !crate::oidc::Claims::always_multivalued(k) => {
                     ctx.set(k, one.clone());
                 }
                 many => {
