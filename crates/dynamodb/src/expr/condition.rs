@@ -152,19 +152,17 @@ fn static_type(o: &Operand) -> Option<&'static str> {
 }
 
 impl Cx<'_, '_> {
+    /// The members of an AND or OR chain. Every member is checked (its errors found) before
+    /// any failure is returned.
+    fn members(&mut self, raw: &[RawCond]) -> Option<Vec<Condition>> {
+        let members: Vec<Option<Condition>> = raw.iter().map(|m| self.cond(m)).collect();
+        members.into_iter().collect()
+    }
+
     fn cond(&mut self, raw: &RawCond) -> Option<Condition> {
         match raw {
-            // Every member is checked (its errors found) before any failure is returned.
-            RawCond::And(members) => {
-                let members: Vec<Option<Condition>> =
-                    members.iter().map(|m| self.cond(m)).collect();
-                Some(Condition::And(members.into_iter().collect::<Option<_>>()?))
-            }
-            RawCond::Or(members) => {
-                let members: Vec<Option<Condition>> =
-                    members.iter().map(|m| self.cond(m)).collect();
-                Some(Condition::Or(members.into_iter().collect::<Option<_>>()?))
-            }
+            RawCond::And(members) => Some(Condition::And(self.members(members)?)),
+            RawCond::Or(members) => Some(Condition::Or(self.members(members)?)),
             RawCond::Not(a) => Some(Condition::Not(Box::new(self.cond(a)?))),
             RawCond::Cmp(l, op, r) => {
                 let (l, r) = (self.operand(l), self.operand(r));
@@ -639,13 +637,14 @@ impl Condition {
                 let items: Vec<String> = list.iter().map(|o| o.print(pr)).collect();
                 format!("{x} IN ({})", items.join(", "))
             }
-            Condition::And(members) => {
+            Condition::And(members) | Condition::Or(members) => {
+                let separator = if matches!(self, Condition::And(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
                 let parts: Vec<String> = members.iter().map(|m| group(m, pr)).collect();
-                parts.join(" AND ")
-            }
-            Condition::Or(members) => {
-                let parts: Vec<String> = members.iter().map(|m| group(m, pr)).collect();
-                parts.join(" OR ")
+                parts.join(separator)
             }
             Condition::Not(a) => format!("NOT {}", group(a, pr)),
             Condition::AttributeExists(p) => format!("attribute_exists({})", pr.path(p)),
