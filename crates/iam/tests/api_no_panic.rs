@@ -364,6 +364,13 @@ fn orgs_request() -> impl Strategy<Value = (&'static str, Value)> {
     (ops, fields).prop_map(|(op, f)| (op, json!(f)))
 }
 
+fn new_runner() -> proptest::test_runner::TestRunner {
+    proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 1500,
+        ..ProptestConfig::default()
+    })
+}
+
 #[test]
 fn any_iam_action_and_any_organizations_input_get_an_answer() {
     let worker = std::thread::Builder::new()
@@ -373,10 +380,7 @@ fn any_iam_action_and_any_organizations_input_get_an_answer() {
                 .enable_all()
                 .build()
                 .unwrap();
-            let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-                cases: 1500,
-                ..ProptestConfig::default()
-            });
+            let mut runner = new_runner();
             let iam_cases = runner.run(&request(), |(action, p)| {
                 rt.block_on(async {
                     let iam = fixture().await;
@@ -387,10 +391,7 @@ fn any_iam_action_and_any_organizations_input_get_an_answer() {
             if let Err(e) = iam_cases {
                 panic!("{e}");
             }
-            let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-                cases: 1500,
-                ..ProptestConfig::default()
-            });
+            let mut runner = new_runner();
             let orgs_cases = runner.run(&orgs_request(), |(op, input)| {
                 rt.block_on(async {
                     let iam = fixture().await;
